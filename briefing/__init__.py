@@ -1,0 +1,37 @@
+"""briefing: news articles in, sectioned daily situation reports out.
+
+The public API, for cron wrappers and notebooks::
+
+    import briefing
+    articles = briefing.read_inputs(["seeds/bakhmut-2023.txt"])
+    report = briefing.build_report(articles, briefing.Options(router="cues"))
+    print(briefing.render(report, "md"))
+"""
+
+__version__ = "0.1.0"
+
+from .articles import Article, read_inputs  # noqa: E402
+from .errors import BriefingError, ConfigError, DeliveryError, InputError, ModelError  # noqa: E402
+from .render import FORMATS, render, write_reports  # noqa: E402
+from .report import Options, Report, build_report, report_to_dict  # noqa: E402
+from .sections import Section, available_sections  # noqa: E402
+
+__all__ = [
+    "Article",
+    "BriefingError",
+    "ConfigError",
+    "DeliveryError",
+    "FORMATS",
+    "InputError",
+    "ModelError",
+    "Options",
+    "Report",
+    "Section",
+    "__version__",
+    "available_sections",
+    "build_report",
+    "read_inputs",
+    "render",
+    "report_to_dict",
+    "write_reports",
+]

@@ -1,0 +1,41 @@
+"""Errors a user sees: each carries the message and what to do next."""
+
+from __future__ import annotations
+
+
+class BriefingError(Exception):
+    """Base class. The CLI prints ``str(error)`` on one line and exits with ``exit_code``."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class InputError(BriefingError):
+    """An input file, folder or stream cannot be used."""
+
+    exit_code = 2
+
+
+class ConfigError(BriefingError):
+    """A setting, section definition, template or flag is invalid."""
+
+    exit_code = 3
+
+
+class ModelError(BriefingError):
+    """A model cannot be found, loaded or run."""
+
+    exit_code = 4
+
+
+class DeliveryError(BriefingError):
+    """A report cannot be written or sent."""
+
+    exit_code = 5

@@ -1,0 +1,241 @@
+"""The report: its data, and the one function that runs the pipeline end to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import __version__
+from .articles import Article
+from .condense import NO_DEVELOPMENTS, Brief, Condenser, SectionInput, Statement, get_condenser
+from .facts import KeyFigure, key_figures
+from .routing import Router, Routing, make_router, route
+from .sections import Section, available_sections, select_sections
+from .text import Sentence, split_article
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_WORDS = 150
+DEFAULT_TITLE = "Situation report"
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything that shapes a report, with the defaults a user gets."""
+
+    title: str = DEFAULT_TITLE
+    date: dt.date | None = None
+    sections: tuple[str, ...] | None = None
+    router: str = "auto"
+    embedding_model: str | None = None
+    backend: str = "extractive"
+    model: str | None = None
+    device: str = "auto"
+    precision: str = "auto"
+    max_words: int = DEFAULT_MAX_WORDS
+    key_points: int = 5
+    prompts_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    number: int
+    article: Article
+
+
+@dataclass(frozen=True)
+class KeyPoint:
+    section: str
+    statement: Statement
+
+
+@dataclass
+class Report:
+    title: str
+    date: dt.date
+    generated_at: dt.datetime
+    briefs: list[Brief]
+    key_points: list[KeyPoint]
+    figures: list[KeyFigure]
+    sources: list[Source]
+    routing: list[Routing]
+    router: str
+    version: str = __version__
+    notices: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def source_number(self, article_id: str) -> int:
+        for source in self.sources:
+            if source.article.id == article_id:
+                return source.number
+        raise KeyError(article_id)
+
+    @property
+    def sections(self) -> list[Section]:
+        return [brief.section for brief in self.briefs]
+
+
+def build_report(
+    articles: Sequence[Article],
+    options: Options = Options(),
+    *,
+    router: Router | None = None,
+    condenser: Condenser | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> Report:
+    """Articles in, report data out: split, route, condense, pick key points and figures.
+
+    ``router`` and ``condenser`` override the ones ``options`` names (a long-running process can
+    keep one loaded model and reuse it). ``notify`` receives notices meant for the user's stderr.
+    """
+    notices: list[str] = []
+
+    def notice(message: str) -> None:
+        notices.append(message)
+        if notify is not None:
+            notify(message)
+
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    sections = select_sections(available_sections(options.prompts_dir), options.sections)
+    sentences: list[Sentence] = [s for article in articles for s in split_article(article)]
+    timings["split"] = time.perf_counter() - started
+
+    mark = time.perf_counter()
+    if router is None:
+        router = make_router(options.router, model=options.embedding_model, notify=notice)
+    routed = route(sentences, sections, router)
+    timings["route"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    inputs = []
+    for section in sections:
+        mine = [r for r in routed if r.section == section.key]
+        inputs.append(
+            SectionInput(
+                section=section,
+                sentences=tuple(r.sentence for r in mine),
+                scores=tuple(r.score for r in mine),
+                max_words=section.max_words or options.max_words,
+            )
+        )
+    if condenser is None:
+        condenser = get_condenser(options.backend)
+    briefs = condenser.condense([item for item in inputs if item.sentences])
+    by_key = {brief.section.key: brief for brief in briefs}
+    briefs = [by_key.get(section.key) or Brief(section, [], "none", notes=[NO_DEVELOPMENTS]) for section in sections]
+    timings["condense"] = time.perf_counter() - mark
+
+    placed = [
+        (brief.section.key, source)
+        for brief in briefs
+        for statement in brief.statements
+        for source in statement.sources
+    ]
+    figures = key_figures(placed)
+    sources = [Source(number, article) for number, article in enumerate(articles, start=1)]
+    report = Report(
+        title=options.title,
+        date=options.date or dt.date.today(),
+        generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+        briefs=briefs,
+        key_points=pick_key_points(briefs, options.key_points),
+        figures=figures,
+        sources=sources,
+        routing=routed,
+        router=getattr(router, "name", type(router).__name__),
+        notices=notices,
+        timings={k: round(v, 4) for k, v in timings.items()},
+    )
+    report.timings["total"] = round(time.perf_counter() - started, 4)
+    return report
+
+
+def pick_key_points(briefs: Sequence[Brief], limit: int = 5) -> list[KeyPoint]:
+    """The bottom line up front: the strongest statement of each section, then the next strongest."""
+    rounds: list[list[KeyPoint]] = []
+    for brief in briefs:
+        ranked = sorted(brief.statements, key=lambda s: -s.weight)
+        for depth, statement in enumerate(ranked):
+            while len(rounds) <= depth:
+                rounds.append([])
+            rounds[depth].append(KeyPoint(brief.section.key, statement))
+    points: list[KeyPoint] = []
+    for depth in rounds:
+        for point in depth:
+            if len(points) < limit:
+                points.append(point)
+        if len(points) >= 3:
+            break
+    return points
+
+
+def report_to_dict(report: Report) -> dict:
+    """The report as plain JSON-ready data: everything the templates show, plus the routing."""
+
+    def cite(sentence: Sentence) -> dict:
+        return {
+            "source": report.source_number(sentence.article_id),
+            "article": sentence.article_id,
+            "sentence": sentence.index,
+            "text": sentence.text,
+        }
+
+    def statement(item: Statement) -> dict:
+        return {"text": item.text, "citations": [cite(s) for s in item.sources]}
+
+    return {
+        "title": report.title,
+        "date": report.date.isoformat(),
+        "generated_at": report.generated_at.isoformat(),
+        "tool": {"name": "briefing", "version": report.version},
+        "router": report.router,
+        "notices": list(report.notices),
+        "key_points": [{"section": p.section, **statement(p.statement)} for p in report.key_points],
+        "sections": [
+            {
+                "key": brief.section.key,
+                "title": brief.section.title,
+                "method": brief.method,
+                "model": brief.model,
+                "notes": list(brief.notes),
+                "statements": [statement(s) for s in brief.statements],
+                "dropped": list(brief.dropped),
+            }
+            for brief in report.briefs
+        ],
+        "key_figures": [
+            {"value": f.value, "counts": f.counts, "section": f.section, "citation": cite(f.source)}
+            for f in report.figures
+        ],
+        "sources": [
+            {
+                "number": s.number,
+                "id": s.article.id,
+                "title": s.article.title,
+                "source": s.article.source,
+                "date": s.article.date.isoformat() if s.article.date else None,
+                "url": s.article.url,
+                "path": s.article.path,
+            }
+            for s in report.sources
+        ],
+        "routing": [
+            {
+                "source": report.source_number(r.sentence.article_id),
+                "sentence": r.sentence.index,
+                "paragraph": r.sentence.paragraph,
+                "kind": r.sentence.kind,
+                "text": r.sentence.text,
+                "section": r.section,
+                "score": r.score,
+                "scores": r.scores,
+            }
+            for r in report.routing
+        ],
+        "timings": dict(report.timings),
+    }
