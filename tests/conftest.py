@@ -1,0 +1,67 @@
+"""Shared fixtures: where the seed and corpus are, a clean BRIEFING_HOME, running the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "bakhmut-2023.txt"
+CORPUS = ROOT.parent / "shared" / "corpus" / "articles"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def corpus_articles() -> list[Path]:
+    """The evaluation corpus beside the checkout (never copied into the project)."""
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.glob("*.txt") if not p.name.endswith(".summary.txt"))
+
+
+needs_corpus = pytest.mark.skipif(
+    not corpus_articles(), reason=f"evaluation corpus not found at {CORPUS} (it lives in ../shared/corpus)"
+)
+
+
+@pytest.fixture(autouse=True)
+def briefing_home(tmp_path_factory, monkeypatch) -> Path:
+    """Every test runs offline in its own empty BRIEFING_HOME."""
+    home = tmp_path_factory.mktemp("briefing-home")
+    monkeypatch.setenv("BRIEFING_HOME", str(home))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return home
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, input: bytes | None = None, cwd: Path | None = None, env: dict | None = None,
+            timeout: float = 300) -> Result:
+    """Run ``python -m briefing ARGS`` in a subprocess, as a user would; returns its output."""
+    full_env = dict(os.environ)
+    full_env.setdefault("HF_HUB_OFFLINE", "1")
+    if env:
+        full_env.update(env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "briefing", *args],
+        input=input,
+        capture_output=True,
+        cwd=cwd or ROOT,
+        env=full_env,
+        timeout=timeout,
+    )
+    return Result(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
+
+
+@pytest.fixture
+def cli():
+    return run_cli
