@@ -12,8 +12,9 @@ __version__ = "0.1.0"
 
 from .articles import Article, read_inputs  # noqa: E402
 from .errors import BriefingError, ConfigError, DeliveryError, InputError, ModelError  # noqa: E402
+from .mail import EmailSettings, SmtpSettings, compose, deliver, load_settings, send  # noqa: E402
 from .render import FORMATS, render, write_reports  # noqa: E402
-from .report import Options, Report, build_report, report_to_dict  # noqa: E402
+from .report import Options, Report, build_report, report_from_dict, report_to_dict  # noqa: E402
 from .sections import Section, available_sections  # noqa: E402
 
 __all__ = [
@@ -21,17 +22,24 @@ __all__ = [
     "BriefingError",
     "ConfigError",
     "DeliveryError",
+    "EmailSettings",
     "FORMATS",
     "InputError",
     "ModelError",
     "Options",
     "Report",
     "Section",
+    "SmtpSettings",
     "__version__",
     "available_sections",
     "build_report",
+    "compose",
+    "deliver",
+    "load_settings",
     "read_inputs",
     "render",
+    "report_from_dict",
     "report_to_dict",
+    "send",
     "write_reports",
 ]

@@ -84,6 +84,42 @@ def root(
     )
 
 
+# Email options shared by `generate` and `send` (issue #5).
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="TOML config with [smtp] and [email] tables. [default: BRIEFING_HOME/config.toml]"),
+]
+SubjectOption = Annotated[
+    Optional[str],
+    typer.Option(help="Email subject, a Jinja template over title, date, top, key_points, sections, sources. "
+    "[default: '{{ title }} — {{ date }}: {{ top }}']"),
+]
+AttachOption = Annotated[
+    Optional[list[Format]],
+    typer.Option("--attach", help="Attach the report in this format too; repeat for several (md, json, html, txt)."),
+]
+DryRunOption = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Write the exact message as an .eml file beside the report instead of sending it."),
+]
+
+
+def email_report(report, json_path: Path, *, to, cc, bcc, subject, attach, config, dry_run, templates, quiet) -> None:
+    """Send a built report (or, for a dry run, write its .eml beside ``json_path``)."""
+    from .mail import deliver, email_settings
+
+    settings = email_settings(config, to=to or (), cc=cc or (), bcc=bcc or (), subject=subject)
+    delivery = deliver(
+        report,
+        settings,
+        templates_dir=templates,
+        attach=[a.value for a in attach or ()],
+        dry_run=json_path.with_suffix(".eml") if dry_run else None,
+    )
+    if not quiet:
+        say(delivery.summary())
+
+
 @app.command()
 def generate(
     paths: Annotated[
@@ -131,6 +167,18 @@ def generate(
     ] = None,
     max_input_size: Annotated[str, typer.Option(help="Largest input file accepted, e.g. 5MB.")] = "5MB",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no notices or progress.")] = False,
+    email_to: Annotated[
+        Optional[list[str]],
+        typer.Option(help="Email the report to this address once it is written; repeat or comma-separate."),
+    ] = None,
+    email_cc: Annotated[Optional[list[str]], typer.Option(help="Cc this address on the email; repeatable.")] = None,
+    email_bcc: Annotated[
+        Optional[list[str]], typer.Option(help="Bcc this address (never shown in the headers); repeatable.")
+    ] = None,
+    subject: SubjectOption = None,
+    attach: AttachOption = None,
+    config: ConfigOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Build a situation report from articles.
 
@@ -142,7 +190,10 @@ def generate(
     from .report import Options, build_report
 
     formats = list(dict.fromkeys(f.value for f in fmt))
-    if out is None and len(formats) > 1:
+    emailing = bool(email_to or email_cc or email_bcc)
+    if not emailing and (subject is not None or attach or dry_run):
+        raise ConfigError("--subject, --attach and --dry-run need --email-to", "add --email-to ADDRESS")
+    if out is None and len(formats) > 1 and not emailing:
         raise ConfigError("several formats need --out", "give --out FOLDER, or one --format to print to stdout")
     if prompts is not None and not prompts.is_dir():
         raise ConfigError(f"{prompts}: prompts folder not found")
@@ -158,14 +209,69 @@ def generate(
     articles = read_inputs(paths, max_bytes=parse_size(max_input_size))
     log.info("read %d article(s)", len(articles))
     report = build_report(articles, options, notify=None if quiet else say)
-    if out is None:
+    if out is None and not emailing:
         text = render(report, formats[0], templates)
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    for path in write_reports(report, formats, out, templates):
+    if emailing:  # the report goes to disk first (with its JSON, for `briefing send`), then out
+        if out is None:
+            out = Path("reports")
+            if not quiet:
+                say(f"no --out given: writing the report into {out.resolve()}")
+        formats = [*formats, "json"] if "json" not in formats else formats
+    written = write_reports(report, formats, out, templates)
+    for path in written:
         if not quiet:
             say(f"wrote {path}")
+    if emailing:
+        json_path = written[formats.index("json")]
+        try:
+            email_report(
+                report, json_path, to=email_to, cc=email_cc, bcc=email_bcc, subject=subject, attach=attach,
+                config=config, dry_run=dry_run, templates=templates, quiet=quiet,
+            )
+        except BriefingError as error:
+            saved = f"the report is saved; resend it with: briefing send {json_path}"
+            error.hint = f"{error.hint}; {saved}" if error.hint else saved
+            raise
+
+
+@app.command()
+def send(
+    report_file: Annotated[
+        Path,
+        typer.Argument(help="A built report: the .json file briefing generate wrote.", show_default=False),
+    ],
+    to: Annotated[
+        Optional[list[str]],
+        typer.Option("--to", help="Recipient address; repeat or comma-separate. [default: to in the [email] table]"),
+    ] = None,
+    cc: Annotated[Optional[list[str]], typer.Option("--cc", help="Cc this address; repeatable.")] = None,
+    bcc: Annotated[
+        Optional[list[str]], typer.Option("--bcc", help="Bcc this address (never shown in the headers); repeatable.")
+    ] = None,
+    subject: SubjectOption = None,
+    attach: AttachOption = None,
+    config: ConfigOption = None,
+    dry_run: DryRunOption = False,
+    templates: Annotated[
+        Optional[Path], typer.Option(help="Folder of templates that override the package's, file by file.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Email a built report as a plain-text + HTML message.
+
+    SMTP settings come from the [smtp] table of the config file or BRIEFING_SMTP_* variables; the
+    password from BRIEFING_SMTP_PASSWORD, the variable password_env names, or password_file.
+    """
+    from .mail import read_report
+
+    report = read_report(report_file)
+    email_report(
+        report, report_file, to=to, cc=cc, bcc=bcc, subject=subject, attach=attach,
+        config=config, dry_run=dry_run, templates=templates, quiet=quiet,
+    )
 
 
 @app.command("sections")

@@ -183,6 +183,7 @@ def report_to_dict(report: Report) -> dict:
             "article": sentence.article_id,
             "sentence": sentence.index,
             "text": sentence.text,
+            "speaker": sentence.speaker,
         }
 
     def statement(item: Statement) -> dict:
@@ -239,3 +240,95 @@ def report_to_dict(report: Report) -> dict:
         ],
         "timings": dict(report.timings),
     }
+
+
+def report_from_dict(data: dict) -> Report:
+    """A report rebuilt from ``report_to_dict`` data (a built report's JSON), ready to render again.
+
+    What the JSON does not carry (article bodies, section cue words, statement weights) is left
+    empty; ``report_to_dict(report_from_dict(data)) == data``.
+    """
+    from .errors import InputError
+
+    try:
+        numbers = {s["number"]: s for s in data["sources"]}
+        places = {(r["source"], r["sentence"]): r for r in data.get("routing", [])}
+        sentences: dict[tuple[int, int], Sentence] = {}
+
+        def sentence(number: int, index: int, text: str, speaker: str | None = None) -> Sentence:
+            key = (number, index)
+            if key not in sentences:
+                place = places.get(key, {})
+                sentences[key] = Sentence(
+                    article_id=numbers[number]["id"],
+                    index=index,
+                    paragraph=place.get("paragraph", 0),
+                    text=text,
+                    start=0,
+                    end=len(text),
+                    speaker=speaker,
+                    **({"kind": place["kind"]} if "kind" in place else {}),
+                )
+            return sentences[key]
+
+        def cited(citation: dict) -> Sentence:
+            return sentence(citation["source"], citation["sentence"], citation["text"], citation.get("speaker"))
+
+        def statement(item: dict) -> Statement:
+            return Statement(item["text"], tuple(cited(c) for c in item["citations"]))
+
+        sources = [
+            Source(
+                s["number"],
+                Article(
+                    id=s["id"],
+                    title=s["title"],
+                    text="",
+                    source=s["source"],
+                    date=dt.date.fromisoformat(s["date"]) if s["date"] else None,
+                    url=s["url"],
+                    path=s["path"],
+                ),
+            )
+            for s in data["sources"]
+        ]
+        briefs = [
+            Brief(
+                section=Section(key=s["key"], title=s["title"], description="", cues=()),
+                statements=[statement(item) for item in s["statements"]],
+                method=s["method"],
+                model=s["model"],
+                notes=list(s["notes"]),
+                dropped=list(s["dropped"]),
+            )
+            for s in data["sections"]
+        ]
+        return Report(
+            title=data["title"],
+            date=dt.date.fromisoformat(data["date"]),
+            generated_at=dt.datetime.fromisoformat(data["generated_at"]),
+            briefs=briefs,
+            key_points=[KeyPoint(p["section"], statement(p)) for p in data["key_points"]],
+            figures=[
+                KeyFigure(f["value"], f["counts"], f["section"], cited(f["citation"])) for f in data["key_figures"]
+            ],
+            sources=sources,
+            routing=[
+                Routing(
+                    sentence(r["source"], r["sentence"], r["text"]),
+                    r["section"],
+                    r["score"],
+                    dict(r["scores"]),
+                )
+                for r in data.get("routing", [])
+            ],
+            router=data["router"],
+            version=data["tool"]["version"],
+            notices=list(data["notices"]),
+            timings=dict(data.get("timings", {})),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        detail = f"missing '{exc.args[0]}'" if isinstance(exc, KeyError) else str(exc)
+        raise InputError(
+            f"not a briefing report: {detail}", "give the .json file that briefing generate --format json wrote"
+        ) from None
