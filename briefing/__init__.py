@@ -11,6 +11,8 @@ The public API, for cron wrappers and notebooks::
 __version__ = "0.1.0"
 
 from .articles import Article, read_inputs  # noqa: E402
+from .config import Config, load_config  # noqa: E402
+from .daily import Outcome, run_daily  # noqa: E402
 from .errors import BriefingError, ConfigError, DeliveryError, InputError, ModelError  # noqa: E402
 from .mail import EmailSettings, SmtpSettings, compose, deliver, load_settings, send  # noqa: E402
 from .render import FORMATS, render, write_reports  # noqa: E402
@@ -20,6 +22,7 @@ from .sections import Section, available_sections  # noqa: E402
 __all__ = [
     "Article",
     "BriefingError",
+    "Config",
     "ConfigError",
     "DeliveryError",
     "EmailSettings",
@@ -27,6 +30,7 @@ __all__ = [
     "InputError",
     "ModelError",
     "Options",
+    "Outcome",
     "Report",
     "Section",
     "SmtpSettings",
@@ -35,11 +39,13 @@ __all__ = [
     "build_report",
     "compose",
     "deliver",
+    "load_config",
     "load_settings",
     "read_inputs",
     "render",
     "report_from_dict",
     "report_to_dict",
+    "run_daily",
     "send",
     "write_reports",
 ]

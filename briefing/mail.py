@@ -21,7 +21,6 @@ import smtplib
 import socket
 import ssl
 import time
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from email import policy
@@ -36,7 +35,6 @@ from . import __version__
 from .errors import ConfigError, DeliveryError, InputError
 from .files import write_atomic
 from .report import Report, report_from_dict
-from .resources import user_dir
 
 log = logging.getLogger(__name__)
 
@@ -236,20 +234,17 @@ def _convert(value: Any, kind: type, where: str, base: Path | None) -> Any:
 
 
 def read_config(path: Path | None = None) -> tuple[dict, Path | None]:
-    """The TOML config given, else ``BRIEFING_HOME/config.toml`` when it exists; and the file read."""
-    if path is None:
-        path = user_dir() / "config.toml"
-        if not path.is_file():
-            return {}, None
-    path = Path(path).expanduser()
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8")), path
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} not found") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    """The TOML config given, else the default briefing.toml when it exists; and the file read.
+
+    The default is ``$BRIEFING_CONFIG``, else ``BRIEFING_HOME/briefing.toml``: the file ``briefing
+    init`` writes, whose ``[smtp]`` and ``[email]`` tables the daily job reads too.
+    """
+    from .config import find_config, read_toml
+
+    found = find_config(path)
+    if found is None:
+        return {}, None
+    return read_toml(found), found
 
 
 def email_settings(
