@@ -14,6 +14,7 @@ from .articles import Article, read_inputs  # noqa: E402
 from .config import Config, load_config  # noqa: E402
 from .daily import Outcome, run_daily  # noqa: E402
 from .errors import BriefingError, ConfigError, DeliveryError, InputError, ModelError  # noqa: E402
+from .fetch import FetchSettings, gather  # noqa: E402
 from .mail import EmailSettings, SmtpSettings, compose, deliver, load_settings, send  # noqa: E402
 from .render import FORMATS, render, write_reports  # noqa: E402
 from .report import Options, Report, build_report, report_from_dict, report_to_dict  # noqa: E402
@@ -27,6 +28,7 @@ __all__ = [
     "DeliveryError",
     "EmailSettings",
     "FORMATS",
+    "FetchSettings",
     "InputError",
     "ModelError",
     "Options",
@@ -39,6 +41,7 @@ __all__ = [
     "build_report",
     "compose",
     "deliver",
+    "gather",
     "load_config",
     "load_settings",
     "read_inputs",

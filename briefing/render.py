@@ -23,6 +23,7 @@ from .files import write_all_atomic
 from .report import Report, report_to_dict
 from .resources import layered_dirs
 from .text import Sentence
+from .window import DATED_BY_MTIME, period_text
 
 FORMATS = {"md": "report.md.j2", "html": "report.html.j2", "txt": "report.txt.j2", "json": None}
 SUFFIXES = {"md": ".md", "html": ".html", "txt": ".txt", "json": ".json"}
@@ -116,6 +117,13 @@ def long_date(value: dt.date | str | None) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
+def _day(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 def _timestamp(moment: dt.datetime) -> str:
     """'26 November 2026, 04:37 UTC' for the report's generation time."""
     zone = ""
@@ -170,6 +178,12 @@ def context(report: Report) -> dict:
     on sources ``outlet``, ``date_long``, ``byline`` and ``link`` (http(s) only). Top level:
     ``citations`` (every cited sentence once, in source order), ``no_developments``,
     ``section_titles``, ``methods``, ``router_text``.
+
+    Several articles (``briefing.dedupe``, ``briefing.changes``): top level ``period_text`` ('9–10
+    April 2022'), ``coverage`` ('12 articles from 5 outlets') and ``nothing_new`` (the text for no
+    news since the previous report, else ''); on statements ``corroboration`` ('3 outlets', or ''
+    for one) and ``disagrees`` (citations of statements whose figures differ); on sections
+    ``since_text`` ('New since the report of 9 April 2022.', or '' without a previous report).
     """
     data = report_to_dict(report)
     sentences: dict[tuple[int, int], Sentence] = {}
@@ -202,14 +216,25 @@ def context(report: Report) -> dict:
         cited.setdefault(key, c)
         return c
 
+    # Statements whose figures disagree (briefing.dedupe): each points at the other's first citation.
+    disagree: dict[tuple[int, int], list[dict]] = {}
+    for a, b in data.get("conflicts", []):
+        disagree.setdefault((a["source"], a["sentence"]), []).append(b)
+        disagree.setdefault((b["source"], b["sentence"]), []).append(a)
+
     def statement(st: dict) -> dict:
         st["citations"] = [citation(c) for c in st["citations"]]
-        speakers = {c["speaker"] for c in st["citations"]}
-        verbatim = len(st["citations"]) == 1 and _same_text(st["text"], st["citations"][0]["text"])
-        speaker = speakers.pop() if verbatim and len(speakers) == 1 else None
+        # The first citation is the sentence the statement stands for; the others tell the same fact.
+        first = st["citations"][0] if st["citations"] else None
+        verbatim = first is not None and _same_text(st["text"], first["text"])
+        speaker = first["speaker"] if verbatim else None
         st["speaker"] = speaker
         st["quoted"] = _quoted(st["text"]) if speaker else st["text"]
         st["line"] = f"{speaker}: {st['quoted']}" if speaker else st["text"]
+        outlets = st.get("outlets", 1)
+        st["corroboration"] = f"{outlets} outlets" if outlets > 1 else ""
+        others = disagree.get((first["source"], first["sentence"]), []) if first is not None else []
+        st["disagrees"] = [citation(dict(c)) for c in others]
         return st
 
     for point in data["key_points"]:
@@ -231,10 +256,31 @@ def context(report: Report) -> dict:
     for source in data["sources"]:
         source["outlet"] = source["source"] or ""
         source["date_long"] = long_date(source["date"])
+        if source["date_long"] and source.get("dated_by") == DATED_BY_MTIME:
+            source["date_long"] += " (file date)"
         source["byline"] = ", ".join(part for part in (source["outlet"], source["date_long"]) if part)
         source["link"] = _web_link(source["url"])
 
     data["notices"] = [_full_stop(n) for n in data["notices"] if n.strip()]
+    period = data.get("period") or {}
+    data["period_text"] = period_text(_day(period.get("since")), _day(period.get("until")))
+    articles, outlets = len(data["sources"]), period.get("outlets", 0)
+    data["coverage"] = (f"{articles} article{'s' if articles != 1 else ''} from "
+                        f"{outlets} outlet{'s' if outlets != 1 else ''}" if outlets else
+                        f"{articles} source{'s' if articles != 1 else ''}")
+    previous = data.get("previous")
+    since_previous = f"the report of {long_date(previous['date'])}" if previous else ""
+    data["nothing_new"] = f"Nothing new since {since_previous}." if previous else ""
+    for section in data["sections"]:
+        section["since_text"] = ""
+        if previous and section["statements"]:
+            repeated = section.get("repeated", 0)
+            section["since_text"] = f"New since {since_previous}." + (
+                f" {repeated} point{'s' if repeated != 1 else ''} already reported there "
+                f"{'are' if repeated != 1 else 'is'} not repeated." if repeated else ""
+            )
+        elif previous:
+            section["since_text"] = data["nothing_new"]
     data["date_long"] = long_date(report.date)
     data["generated"] = _timestamp(report.generated_at)
     data["citations"] = [cited[key] for key in sorted(cited)]

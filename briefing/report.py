@@ -7,15 +7,18 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from . import __version__
 from .articles import Article
-from .condense import NO_DEVELOPMENTS, Brief, Condenser, SectionInput, Statement, get_condenser
+from .condense import NO_DEVELOPMENTS, Brief, Condenser, Statement, get_condenser
+from .dedupe import attach_support, cluster, keep_conflicts, outlet_count, outlet_key, respell, section_inputs, spellings
 from .facts import KeyFigure, key_figures
+from .places import load_places
 from .routing import Router, Routing, make_router, route
 from .sections import Section, available_sections, select_sections
 from .text import Sentence, split_article
+from .window import Window, select
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +39,24 @@ class Options:
     model: str | None = None
     device: str = "auto"
     precision: str = "auto"
+    beams: int = 4
+    seed: int = 0
+    no_repeat_ngram_size: int = 3
+    min_words: int | None = None
+    batch_size: int = 8
+    progress: bool = False  # show loading and generation progress on stderr (when it is a terminal)
     max_words: int = DEFAULT_MAX_WORDS
     key_points: int = 5
     prompts_dir: Path | None = None
+    since: dt.date | None = None  # only articles dated in since..until (undated ones count as in it)
+    until: dt.date | None = None
 
 
 @dataclass(frozen=True)
 class Source:
     number: int
     article: Article
+    dated_by: str | None = None  # where the article's date comes from (briefing.window.DATED_BY_*)
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,11 @@ class Report:
     version: str = __version__
     notices: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    since: dt.date | None = None  # the period the report covers
+    until: dt.date | None = None
+    previous: dict | None = None  # the report this one is compared with (briefing.changes.summary)
+    repeated: dict[str, int] = field(default_factory=dict)  # per section: facts left out as already reported
+    conflicts: list[tuple[Sentence, Sentence]] = field(default_factory=list)  # statements whose figures disagree
 
     def source_number(self, article_id: str) -> int:
         for source in self.sources:
@@ -86,13 +103,19 @@ def build_report(
     router: Router | None = None,
     condenser: Condenser | None = None,
     notify: Callable[[str], None] | None = None,
+    previous: Report | None = None,
+    warnings: Sequence[str] = (),
+    dated_by: Mapping[str, str] | None = None,
 ) -> Report:
-    """Articles in, report data out: split, route, condense, pick key points and figures.
+    """Articles in, report data out: split, route, merge facts told twice, condense, pick key points and figures.
 
     ``router`` and ``condenser`` override the ones ``options`` names (a long-running process can
     keep one loaded model and reuse it). ``notify`` receives notices meant for the user's stderr.
+    ``previous``: the last report; what it said is not repeated (``briefing.changes``).
+    ``warnings``: notices already shown (sources that failed), kept in the report.
+    ``dated_by``: article id -> where its date comes from (``briefing.window``).
     """
-    notices: list[str] = []
+    notices: list[str] = list(warnings)
 
     def notice(message: str) -> None:
         notices.append(message)
@@ -102,6 +125,12 @@ def build_report(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     sections = select_sections(available_sections(options.prompts_dir), options.sections)
+    since, until = options.since, options.until
+    if since is not None or until is not None:  # only the articles of that period; none is an error
+        window = Window(since or dt.date.min, until or dt.date.max, strict=True)
+        articles = [a for a in articles if a.date in window] or select(articles, window).articles
+    dates = [a.date for a in articles if a.date is not None]
+    since, until = since or min(dates, default=None), until or max(dates, default=None)
     sentences: list[Sentence] = [s for article in articles for s in split_article(article)]
     timings["split"] = time.perf_counter() - started
 
@@ -112,22 +141,30 @@ def build_report(
     timings["route"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
-    inputs = []
-    for section in sections:
-        mine = [r for r in routed if r.section == section.key]
-        inputs.append(
-            SectionInput(
-                section=section,
-                sentences=tuple(r.sentence for r in mine),
-                scores=tuple(r.score for r in mine),
-                max_words=section.max_words or options.max_words,
-            )
-        )
+    places = load_places(options.prompts_dir)
+    clusters = cluster(routed, articles, places)  # one fact told by several articles is one input
+    dropped = None
+    if previous is not None:
+        from .changes import drop_reported, summary
+
+        clusters, dropped = drop_reported(clusters, previous, places)
+    inputs = section_inputs(clusters, sections, options.max_words, articles)
+    timings["dedupe"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
     if condenser is None:
-        condenser = get_condenser(options.backend)
+        if options.backend == "extractive":
+            condenser = get_condenser("extractive")
+        else:  # the model, or the extractive fallback with one notice when it cannot be loaded
+            from .condense.seq2seq import condenser_for
+
+            condenser = condenser_for(options, notify=notice)
     briefs = condenser.condense([item for item in inputs if item.sentences])
     by_key = {brief.section.key: brief for brief in briefs}
     briefs = [by_key.get(section.key) or Brief(section, [], "none", notes=[NO_DEVELOPMENTS]) for section in sections]
+    briefs = attach_support(briefs, clusters)  # every outlet telling a fact is cited
+    briefs, conflicts = keep_conflicts(briefs, clusters)
+    briefs = respell(briefs, places, spellings(articles, places))
     timings["condense"] = time.perf_counter() - mark
 
     placed = [
@@ -137,7 +174,8 @@ def build_report(
         for source in statement.sources
     ]
     figures = key_figures(placed)
-    sources = [Source(number, article) for number, article in enumerate(articles, start=1)]
+    dated_by = dated_by or {}
+    sources = [Source(number, article, dated_by.get(article.id)) for number, article in enumerate(articles, start=1)]
     report = Report(
         title=options.title,
         date=options.date or dt.date.today(),
@@ -150,6 +188,11 @@ def build_report(
         router=getattr(router, "name", type(router).__name__),
         notices=notices,
         timings={k: round(v, 4) for k, v in timings.items()},
+        since=since,
+        until=until,
+        previous=summary(previous) if previous is not None else None,
+        repeated=dict(dropped.repeated) if dropped is not None else {},
+        conflicts=conflicts,
     )
     report.timings["total"] = round(time.perf_counter() - started, 4)
     return report
@@ -186,8 +229,14 @@ def report_to_dict(report: Report) -> dict:
             "speaker": sentence.speaker,
         }
 
+    outlets = {s.article.id: outlet_key(s.article) for s in report.sources}
+
     def statement(item: Statement) -> dict:
-        return {"text": item.text, "citations": [cite(s) for s in item.sources]}
+        return {
+            "text": item.text,
+            "citations": [cite(s) for s in item.sources],
+            "outlets": outlet_count(item.sources, outlets),
+        }
 
     return {
         "title": report.title,
@@ -196,6 +245,13 @@ def report_to_dict(report: Report) -> dict:
         "tool": {"name": "briefing", "version": report.version},
         "router": report.router,
         "notices": list(report.notices),
+        "period": {
+            "since": report.since.isoformat() if report.since else None,
+            "until": report.until.isoformat() if report.until else None,
+            "articles": len(report.sources),
+            "outlets": len(set(outlets.values())),
+        },
+        "previous": dict(report.previous) if report.previous else None,
         "key_points": [{"section": p.section, **statement(p.statement)} for p in report.key_points],
         "sections": [
             {
@@ -206,8 +262,12 @@ def report_to_dict(report: Report) -> dict:
                 "notes": list(brief.notes),
                 "statements": [statement(s) for s in brief.statements],
                 "dropped": list(brief.dropped),
+                "repeated": report.repeated.get(brief.section.key, 0),
             }
             for brief in report.briefs
+        ],
+        "conflicts": [
+            [{k: cite(s)[k] for k in ("source", "sentence", "text")} for s in pair] for pair in report.conflicts
         ],
         "key_figures": [
             {"value": f.value, "counts": f.counts, "section": f.section, "citation": cite(f.source)}
@@ -222,6 +282,7 @@ def report_to_dict(report: Report) -> dict:
                 "date": s.article.date.isoformat() if s.article.date else None,
                 "url": s.article.url,
                 "path": s.article.path,
+                "dated_by": s.dated_by,
             }
             for s in report.sources
         ],
@@ -252,6 +313,7 @@ def report_from_dict(data: dict) -> Report:
 
     try:
         numbers = {s["number"]: s for s in data["sources"]}
+        period = data.get("period") or {}
         places = {(r["source"], r["sentence"]): r for r in data.get("routing", [])}
         sentences: dict[tuple[int, int], Sentence] = {}
 
@@ -289,6 +351,7 @@ def report_from_dict(data: dict) -> Report:
                     url=s["url"],
                     path=s["path"],
                 ),
+                s.get("dated_by"),
             )
             for s in data["sources"]
         ]
@@ -326,6 +389,14 @@ def report_from_dict(data: dict) -> Report:
             version=data["tool"]["version"],
             notices=list(data["notices"]),
             timings=dict(data.get("timings", {})),
+            since=dt.date.fromisoformat(period["since"]) if period.get("since") else None,
+            until=dt.date.fromisoformat(period["until"]) if period.get("until") else None,
+            previous=dict(data["previous"]) if data.get("previous") else None,
+            repeated={s["key"]: s["repeated"] for s in data["sections"] if s.get("repeated")},
+            conflicts=[
+                tuple(sentence(c["source"], c["sentence"], c["text"]) for c in pair)
+                for pair in data.get("conflicts", [])
+            ],
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"missing '{exc.args[0]}'" if isinstance(exc, KeyError) else str(exc)

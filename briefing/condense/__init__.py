@@ -26,12 +26,19 @@ class Statement:
 
 @dataclass(frozen=True)
 class SectionInput:
-    """What a condenser gets for one section: its routed sentences in source order, with scores."""
+    """What a condenser gets for one section: its routed sentences in source order, with scores.
+
+    With several articles, each sentence stands for one fact (``briefing.dedupe``): ``support[i]``
+    holds the other articles' sentences telling the same fact (cite them with it), and
+    ``outlets[i]`` how many outlets tell it (1: a single-source claim). Both may be empty.
+    """
 
     section: Section
     sentences: tuple[Sentence, ...]
     scores: tuple[float, ...]
     max_words: int
+    support: tuple[tuple[Sentence, ...], ...] = ()
+    outlets: tuple[int, ...] = ()
 
 
 @dataclass

@@ -21,6 +21,7 @@ STOPWORDS = frozenset(
     said says told this year week day thursday monday tuesday wednesday friday saturday sunday""".split()
 )
 REDUNDANCY = 0.55  # a sentence sharing this much of its content words with a chosen one is a repeat
+CORROBORATION = 2.5  # added per doubling of the outlets telling a fact: 2 outlets outrank one
 
 
 def content_words(text: str) -> list[str]:
@@ -56,7 +57,9 @@ class ExtractiveCondenser:
             confidence = item.scores[i] if i < len(item.scores) else 0.5
             lead = 0.3 if sentence.index <= 3 else 0.0
             short = -0.5 if len(sentence.text.split()) < 6 else 0.0
-            weight = centrality / max(1.0, math.log1p(n)) + numbers + confidence + lead + short
+            outlets = item.outlets[i] if i < len(item.outlets) else 1
+            corroborated = CORROBORATION * math.log2(min(max(outlets, 1), 8))
+            weight = centrality / max(1.0, math.log1p(n)) + numbers + confidence + lead + short + corroborated
             ranked.append((weight, i))
         ranked.sort(key=lambda pair: (-pair[0], pair[1]))
         return ranked
@@ -78,9 +81,13 @@ class ExtractiveCondenser:
             words += length
             if words >= item.max_words:
                 break
-        chosen.sort(key=lambda pair: (item.sentences[pair[1]].article_id, item.sentences[pair[1]].index))
+        chosen.sort(key=lambda pair: pair[1])  # source order: articles as given, then sentence order
         statements = [
-            Statement(text=item.sentences[i].text, sources=(item.sentences[i],), weight=round(weight, 4))
+            Statement(
+                text=item.sentences[i].text,
+                sources=(item.sentences[i], *(item.support[i] if i < len(item.support) else ())),
+                weight=round(weight, 4),
+            )
             for weight, i in chosen
         ]
         return Brief(section=item.section, statements=statements, method="extractive")
