@@ -124,7 +124,8 @@ def build_report(
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    sections = select_sections(available_sections(options.prompts_dir), options.sections)
+    every_section = available_sections(options.prompts_dir)
+    sections = select_sections(every_section, options.sections)
     since, until = options.since, options.until
     if since is not None or until is not None:  # only the articles of that period; none is an error
         window = Window(since or dt.date.min, until or dt.date.max, strict=True)
@@ -137,7 +138,7 @@ def build_report(
     mark = time.perf_counter()
     if router is None:
         router = make_router(options.router, model=options.embedding_model, notify=notice)
-    routed = route(sentences, sections, router)
+    routed = route(sentences, sections, router, among=every_section)
     timings["route"] = time.perf_counter() - mark
 
     mark = time.perf_counter()

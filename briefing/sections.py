@@ -10,7 +10,9 @@ A file ``prompts/battlefield.toml`` holds::
     examples = ["Russian forces shelled the city overnight."]  # optional prototype sentences
     instruction = "Summarise the military situation ..."       # for instruction-tuned models
 
-Files whose name starts with ``_`` are not sections (shared prompt templates live there).
+Files whose name starts with ``_`` are not sections: ``_families.toml`` (prompt templates per model
+family), ``_none.toml`` (examples of sentences that belong in no section, for the embedding router)
+and ``_places.txt`` (place-name variants).
 A user adds a section by adding a file; a user file with the same name replaces the package's.
 """
 
