@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -39,6 +40,26 @@ class RouterName(str, Enum):
     auto = "auto"
     cues = "cues"
     embeddings = "embeddings"
+
+
+class Backend(str, Enum):
+    auto = "auto"
+    seq2seq = "seq2seq"
+    extractive = "extractive"
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+    mps = "mps"
+
+
+class Precision(str, Enum):
+    auto = "auto"
+    fp32 = "fp32"
+    bf16 = "bf16"
+    fp16 = "fp16"
 
 
 def say(message: str) -> None:
@@ -87,7 +108,8 @@ def root(
 # Email options shared by `generate` and `send` (issue #5).
 ConfigOption = Annotated[
     Optional[Path],
-    typer.Option("--config", help="TOML config with [smtp] and [email] tables. [default: BRIEFING_HOME/config.toml]"),
+    typer.Option("--config", help="TOML config with [smtp] and [email] tables (briefing init writes one). "
+                 "[default: $BRIEFING_CONFIG, else BRIEFING_HOME/briefing.toml]"),
 ]
 SubjectOption = Annotated[
     Optional[str],
@@ -123,12 +145,37 @@ def email_report(report, json_path: Path, *, to, cc, bcc, subject, attach, confi
 @app.command()
 def generate(
     paths: Annotated[
-        list[str],
+        Optional[list[str]],
         typer.Argument(
-            help="Article files (.txt, .md, .html, .json, .jsonl), folders of them, or - for stdin.",
+            help="Article files (.txt, .md, .html, .json, .jsonl), folders of them, or - for stdin; "
+            "all of them make one report.",
             show_default=False,
         ),
-    ],
+    ] = None,
+    feed: Annotated[
+        Optional[list[str]],
+        typer.Option("--feed", help="RSS or Atom feed URL: each entry's page is fetched as an article; repeatable."),
+    ] = None,
+    url: Annotated[
+        Optional[list[str]],
+        typer.Option("--url", help="Web page URL, reduced to its main text as an article; repeatable."),
+    ] = None,
+    since: Annotated[
+        Optional[str],
+        typer.Option(help="Use only articles dated on or after this day, YYYY-MM-DD. "
+        "[default: the day before --date, or the previous report's last day]"),
+    ] = None,
+    until: Annotated[
+        Optional[str], typer.Option(help="Use only articles dated on or before this day, YYYY-MM-DD. [default: --date]")
+    ] = None,
+    previous: Annotated[
+        Optional[Path],
+        typer.Option(help="The previous report's .json: sections say what is new since it and repeat nothing. "
+        "[default: the newest dated .json report in the --out folder]"),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds allowed for each download of --feed and --url.")
+    ] = 20.0,
     fmt: Annotated[
         list[Format],
         typer.Option("--format", "-f", help="Output format; repeat for several (md, html, txt, json)."),
@@ -142,7 +189,11 @@ def generate(
             "Without it, one format prints to stdout.",
         ),
     ] = None,
-    date: Annotated[Optional[str], typer.Option(help="Report date, YYYY-MM-DD. [default: today]")] = None,
+    date: Annotated[
+        Optional[str],
+        typer.Option(help="Report date, YYYY-MM-DD; the report covers articles dated that day and the day before. "
+        "[default: today]"),
+    ] = None,
     title: Annotated[str, typer.Option(help="Report title.")] = "Situation report",
     sections: Annotated[
         Optional[list[str]],
@@ -167,6 +218,29 @@ def generate(
     ] = None,
     max_input_size: Annotated[str, typer.Option(help="Largest input file accepted, e.g. 5MB.")] = "5MB",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no notices or progress.")] = False,
+    backend: Annotated[
+        Backend,
+        typer.Option(help="How sections are condensed: the seq2seq model, extractive quotes, or auto "
+        "(the model when it loads, else extractive with a warning)."),
+    ] = Backend.auto,
+    model: Annotated[
+        Optional[str],
+        typer.Option(help="Seq2seq model: a name from `briefing models`, a hub name, or a local folder. "
+        "[default: the first in models.txt]"),
+    ] = None,
+    device: Annotated[Device, typer.Option(help="Where the model runs; auto picks a GPU when there is one.")] = Device.auto,
+    precision: Annotated[
+        Precision, typer.Option(help="Model precision: fp32 on the CPU; bf16 or fp16 on a GPU. auto picks.")
+    ] = Precision.auto,
+    beams: Annotated[int, typer.Option(min=1, help="Beam search width.")] = 4,
+    seed: Annotated[int, typer.Option(help="Random seed; the same input and seed give the same report.")] = 0,
+    no_repeat_ngram: Annotated[
+        int, typer.Option(min=0, help="Never repeat a word sequence of this length in a brief (0: allow).")
+    ] = 3,
+    min_words: Annotated[
+        Optional[int], typer.Option(min=0, help="Shortest brief the model writes. [default: a quarter of --max-words]")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Model inputs generated together in one batch.")] = 8,
     email_to: Annotated[
         Optional[list[str]],
         typer.Option(help="Email the report to this address once it is written; repeat or comma-separate."),
@@ -185,7 +259,7 @@ def generate(
     Sentences are routed to sections (battlefield, diplomacy, reconstruction by default), each
     section is condensed into a brief that cites its sources, and the report is rendered.
     """
-    from .articles import read_inputs
+    from .fetch import FetchSettings, gather
     from .render import render, write_reports
     from .report import Options, build_report
 
@@ -205,10 +279,31 @@ def generate(
         embedding_model=embedding_model,
         max_words=max_words,
         prompts_dir=prompts,
+        backend=backend.value,
+        model=model,
+        device=device.value,
+        precision=precision.value,
+        beams=beams,
+        seed=seed,
+        no_repeat_ngram_size=no_repeat_ngram,
+        min_words=min_words,
+        batch_size=batch_size,
+        progress=not quiet,
     )
-    articles = read_inputs(paths, max_bytes=parse_size(max_input_size))
-    log.info("read %d article(s)", len(articles))
-    report = build_report(articles, options, notify=None if quiet else say)
+    inputs = gather(
+        paths or [], feed or [], url or [], date=options.date, since=parse_day(since), until=parse_day(until),
+        previous=previous, out=out, settings=FetchSettings(timeout=timeout), max_bytes=parse_size(max_input_size),
+        notify=None if quiet else say,
+    )
+    log.info("read %d article(s)", len(inputs.articles))
+    # A report on a period (--until without --date) is dated by its last day.
+    options = dataclasses.replace(
+        options, date=options.date or parse_day(until), since=inputs.since, until=inputs.until
+    )
+    report = build_report(
+        inputs.articles, options, notify=None if quiet else say, previous=inputs.previous,
+        warnings=inputs.notices, dated_by=inputs.dated_by,
+    )
     if out is None and not emailing:
         text = render(report, formats[0], templates)
         sys.stdout.write(text)
@@ -286,6 +381,235 @@ def list_sections(
     for section in available_sections(prompts):
         typer.echo(f"{section.key:<16} {section.title:<20} {section.path}")
         typer.echo(f"{'':<16} {section.description}")
+
+
+# --- the daily job (issue #6): init, daily, config show, cron, history ------------------------
+
+JobConfigOption = Annotated[
+    Optional[Path],
+    typer.Option("--config", "-c", help="The job's briefing.toml. [default: $BRIEFING_CONFIG, else "
+                 "BRIEFING_HOME/briefing.toml]"),
+]
+JobInboxOption = Annotated[Optional[Path], typer.Option("--inbox", help="Folder of new articles (sources.inbox).")]
+JobOutOption = Annotated[
+    Optional[Path], typer.Option("--out", "-o", help="Folder for reports, log and state (output.folder).")
+]
+JobFormatOption = Annotated[
+    Optional[list[Format]], typer.Option("--format", "-f", help="Report format; repeat for several (output.formats).")
+]
+JobRouterOption = Annotated[
+    Optional[RouterName], typer.Option("--router", help="Sentence routing: auto, cues or embeddings (report.router).")
+]
+JobBackendOption = Annotated[
+    Optional[str], typer.Option("--backend", help="Condensing: auto, seq2seq or extractive (report.backend).")
+]
+JobModelOption = Annotated[
+    Optional[str], typer.Option("--model", help="Model from models.txt, or a local folder (report.model).")
+]
+JobToOption = Annotated[
+    Optional[list[str]], typer.Option("--to", help="Mail the report to this address instead of email.to; repeatable.")
+]
+
+
+def job_flags(inbox, out, fmt, router, backend, model, to) -> dict:
+    """Flags of `daily` and `config show` as dotted setting names (None: not given)."""
+    return {
+        "sources.inbox": inbox,
+        "output.folder": out,
+        "output.formats": [f.value for f in fmt] if fmt else None,
+        "report.router": router.value if router else None,
+        "report.backend": backend,
+        "report.model": model,
+        "email.to": ",".join(to) if to else None,
+    }
+
+
+@app.command()
+def init(
+    folder: Annotated[
+        Optional[Path],
+        typer.Argument(help="Folder for briefing.toml and its inbox/. [default: BRIEFING_HOME]", show_default=False),
+    ] = None,
+    to: Annotated[Optional[list[str]], typer.Option("--to", help="Report recipient; repeat for several.")] = None,
+    sender: Annotated[Optional[str], typer.Option("--from", help="Sender address of the report mail.")] = None,
+    smtp_host: Annotated[Optional[str], typer.Option(help="SMTP server to send through.")] = None,
+    smtp_port: Annotated[Optional[int], typer.Option(help="SMTP port. [default: by security: 587, 465, 25]")] = None,
+    smtp_security: Annotated[Optional[str], typer.Option(help="SMTP security: starttls, ssl or none.")] = None,
+    smtp_username: Annotated[
+        Optional[str], typer.Option(help="SMTP login (the password comes from BRIEFING_SMTP_PASSWORD).")
+    ] = None,
+    alert_to: Annotated[
+        Optional[list[str]], typer.Option(help="Where alerts of failed or degraded runs go; repeatable.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing briefing.toml.")] = False,
+) -> None:
+    """Write a commented briefing.toml and an inbox/ folder for the daily job."""
+    from .config import init_config
+
+    path = init_config(
+        folder, force=force, to=tuple(to or ()), sender=sender, smtp_host=smtp_host, smtp_port=smtp_port,
+        smtp_security=smtp_security, smtp_username=smtp_username, alert_to=tuple(alert_to or ()),
+    )
+    typer.echo(path)
+    say(f"wrote {path}; drop articles into {path.parent / 'inbox'}, then run:")
+    say(f"  briefing daily --config {path}")
+    say(f"  briefing cron --install --config {path}    # every day at the [schedule] time")
+
+
+def _daily_help() -> str:
+    from .daily import EXIT_CODES
+
+    return "\b\nExit codes:\n" + "\n".join(f"  {code:>2}  {meaning}" for code, meaning in EXIT_CODES)
+
+
+@app.command(epilog=_daily_help())
+def daily(
+    config: JobConfigOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild the day's report from all its articles and mail it again.")
+    ] = False,
+    date: Annotated[Optional[str], typer.Option(help="Run for this day, YYYY-MM-DD. [default: today]")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only warnings and errors (the log has all).")] = False,
+    inbox: JobInboxOption = None,
+    out: JobOutOption = None,
+    fmt: JobFormatOption = None,
+    router: JobRouterOption = None,
+    backend: JobBackendOption = None,
+    model: JobModelOption = None,
+    to: JobToOption = None,
+) -> None:
+    """Run the daily job once: collect new articles, build the day's report, mail it once.
+
+    Articles come from the inbox folder; the report goes to dated files in the output folder, with a
+    log (briefing.log) and a SQLite database of what was seen, built and sent. Safe to re-run (a
+    re-run the same day rebuilds only when new articles came in, and never sends a report twice)
+    and to run concurrently (a second run exits at once).
+    """
+    from .config import load_config
+    from .daily import run_daily
+
+    settings = load_config(config, flags=job_flags(inbox, out, fmt, router, backend, model, to), require_file=True)
+    outcome = run_daily(settings, force=force, day=parse_day(date), quiet=quiet)
+    raise typer.Exit(outcome.exit_code)
+
+
+config_app = typer.Typer(
+    help="Inspect the daily job's settings.", no_args_is_help=True, rich_markup_mode=None, add_completion=False
+)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("show")
+def config_show(
+    config: JobConfigOption = None,
+    inbox: JobInboxOption = None,
+    out: JobOutOption = None,
+    fmt: JobFormatOption = None,
+    router: JobRouterOption = None,
+    backend: JobBackendOption = None,
+    model: JobModelOption = None,
+    to: JobToOption = None,
+) -> None:
+    """Print the effective settings, secrets masked, and where each came from (default, file, env, flag)."""
+    from .config import effective_settings, format_settings, load_config
+
+    settings = load_config(config, flags=job_flags(inbox, out, fmt, router, backend, model, to))
+    typer.echo(format_settings(effective_settings(settings)), nl=False)
+
+
+@app.command()
+def cron(
+    config: JobConfigOption = None,
+    print_line: Annotated[bool, typer.Option("--print", help="Print the crontab line (the default).")] = False,
+    install: Annotated[bool, typer.Option("--install", help="Add the line to your crontab (idempotent).")] = False,
+    remove: Annotated[bool, typer.Option("--remove", help="Take the line out of your crontab.")] = False,
+    systemd: Annotated[bool, typer.Option("--systemd", help="Print a systemd service and timer instead.")] = False,
+    schedule: Annotated[
+        Optional[str], typer.Option(help="Cron schedule, e.g. '30 6 * * *'. [default: [schedule] of the config]")
+    ] = None,
+) -> None:
+    """Schedule the daily job with cron, or print systemd units for hosts without cron.
+
+    The line uses absolute paths only (this environment's interpreter, the config, a log in the output
+    folder), so cron's bare environment runs it as a shell would.
+    """
+    from . import schedule as scheduling
+    from .config import load_config
+
+    if print_line + install + remove + systemd > 1:
+        raise ConfigError("choose one of --print, --install, --remove and --systemd")
+    settings = load_config(config, flags={"schedule.cron": schedule}, require_file=True)
+    if systemd:
+        typer.echo(scheduling.systemd_units(settings), nl=False)
+    elif install:
+        say(scheduling.install(settings))
+    elif remove:
+        say(scheduling.remove(settings))
+    else:
+        typer.echo(scheduling.cron_line(settings))
+
+
+@app.command("history")
+def history_command(
+    config: JobConfigOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs to list, newest first.")] = 20,
+) -> None:
+    """List past runs of the daily job: date, articles, sections, method, who got mail, status."""
+    from .config import load_config
+    from .daily import format_history, history
+
+    settings = load_config(config, require_file=True)
+    typer.echo(format_history(history(settings, limit)), nl=False)
+
+
+models_app = typer.Typer(
+    help="The seq2seq models. Without a command: list models.txt (the default marked *) and whether each "
+    "is on this machine. pull: download one for offline use. check: load one and generate once.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback(invoke_without_command=True)
+def models_list(ctx: typer.Context) -> None:
+    """List the registered models (models.txt), the default first (*), and whether each is on this machine."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .models import availability, registry
+
+    for spec in registry():
+        mark = "*" if spec.default else " "
+        typer.echo(f"{mark} {spec.name:<32} {spec.family:<8} {spec.input_limit:>5}  {availability(spec):<8} {spec.note}")
+
+
+@models_app.command("pull")
+def models_pull(
+    name: Annotated[Optional[str], typer.Argument(help="Registry or hub name. [default: the default model]")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no progress.")] = False,
+) -> None:
+    """Download a model into the Hugging Face cache (HF_HOME), for use offline later."""
+    from .models import pull
+
+    spec, location = pull(name, progress=not quiet and sys.stderr.isatty())
+    typer.echo(f"{spec.name}: {location.path}" + (f" (revision {location.revision})" if location.revision else ""))
+
+
+@models_app.command("check")
+def models_check(
+    name: Annotated[
+        Optional[str], typer.Argument(help="Registry name, hub name or folder. [default: the default model]")
+    ] = None,
+    device: Annotated[Device, typer.Option(help="Where the model runs.")] = Device.auto,
+    precision: Annotated[Precision, typer.Option(help="Model precision.")] = Precision.auto,
+) -> None:
+    """Load a model and generate once, to show it works here: device, precision, timings."""
+    from .models import check
+
+    for line in check(name, device.value, precision.value):
+        typer.echo(line)
 
 
 def main() -> None:

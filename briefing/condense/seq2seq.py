@@ -1,0 +1,541 @@
+"""Seq2seq condenser: a local transformers model, batched, chunked in rounds, and checked.
+
+For every section the routed sentences are shaped for the model's family (plain text for BART and
+PEGASUS, the task prefix for T5, the section's instruction for Flan-T5), packed at sentence
+boundaries into chunks that fit the model's input limit (never truncated), and generated in
+batches across sections, chunks and articles. Sections that needed several chunks are condensed
+again from their chunks' summaries until one input fits (map, then reduce). Each generated
+sentence then goes through the faithfulness guard (:mod:`briefing.facts`): sentences with a number,
+name or attribution the sources do not support are dropped and listed; a section left with nothing
+falls back to the extractive brief, and says so.
+
+torch and transformers are imported only when a model is loaded or run.
+"""
+
+from __future__ import annotations
+
+import logging
+import string
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ..errors import ConfigError, ModelError
+from ..facts import check_generated, find_numbers
+from ..resources import layered_dirs
+from ..text import split_text
+from . import Brief, SectionInput, Statement
+from .extractive import ExtractiveCondenser
+
+log = logging.getLogger(__name__)
+
+METHOD = "seq2seq"
+FALLBACK = "extractive-fallback"
+BACKENDS = ("auto", "seq2seq", "extractive")
+TOKENS_PER_WORD = 1.4  # generation budgets are in words; models count tokens
+MAX_ROUNDS = 8
+FAMILIES_FILE = "_families.toml"
+
+
+# --- per-family input shaping -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How one model family's input is written: a template over {text}, {instruction}, {title}."""
+
+    family: str
+    template: str
+    default_instruction: str = ""
+
+    def render(self, text: str, instruction: str = "", title: str = "") -> str:
+        return self.template.format(text=text, instruction=instruction or self.default_instruction.format(title=title),
+                                    title=title)
+
+
+_VARIABLES = {"text", "instruction", "title"}
+
+
+def load_shapes(prompts_dir: Path | None = None) -> dict[str, Shape]:
+    """The family templates from ``_families.toml`` (user's folder first), validated strictly."""
+    for folder in layered_dirs("prompts", prompts_dir):
+        path = folder / FAMILIES_FILE
+        if path.is_file():
+            break
+    else:
+        raise ConfigError(f"no {FAMILIES_FILE} found in the prompts folders", "restore prompts/_families.toml")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read family templates ({exc})") from None
+    shapes = {}
+    for family, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: '{family}' must be a table like [{family}]")
+        unknown = set(table) - {"template", "default_instruction"}
+        if unknown:
+            raise ConfigError(f"{path}: [{family}] unknown key '{sorted(unknown)[0]}'", "allowed: template, default_instruction")
+        template = table.get("template")
+        if not isinstance(template, str) or "{text}" not in template:
+            raise ConfigError(f"{path}: [{family}] 'template' must be text containing {{text}}")
+        default = table.get("default_instruction", "")
+        for key, value in (("template", template), ("default_instruction", default)):
+            try:
+                names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+            except ValueError as exc:
+                raise ConfigError(f"{path}: [{family}] '{key}': {exc}") from None
+            allowed = _VARIABLES if key == "template" else {"title"}
+            if names - allowed:
+                raise ConfigError(
+                    f"{path}: [{family}] '{key}' uses unknown variable {{{sorted(names - allowed)[0]}}}",
+                    f"allowed: {', '.join('{' + v + '}' for v in sorted(allowed))}",
+                )
+        shapes[family] = Shape(family, template, default)
+    return shapes
+
+
+# --- settings and what a run did ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Generation settings. Lengths are per section (its max_words) unless fixed here."""
+
+    beams: int = 4
+    no_repeat_ngram_size: int = 3
+    seed: int = 0
+    min_words: int | None = None  # default: a quarter of each section's max_words
+    batch_size: int = 8  # inputs per generate call
+    max_new_tokens: int | None = None  # fixed generation length, for benchmarks and checks
+    min_new_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.beams < 1 or self.batch_size < 1 or self.no_repeat_ngram_size < 0:
+            raise ConfigError("--beams and --batch-size must be 1 or more, --no-repeat-ngram 0 or more")
+
+
+@dataclass
+class Job:
+    """One model input: a whole section, or one chunk of it."""
+
+    item: int  # position of its SectionInput
+    text: str  # exactly what the tokenizer gets
+    tokens: int  # its length in tokens, special tokens included
+    final: bool  # True when the output is the section's brief (no further round)
+
+
+@dataclass
+class Trace:
+    """What the last run fed the model: the inputs of each round and the rows of each generate call."""
+
+    limit: int = 0
+    rounds: list[list[Job]] = field(default_factory=list)
+    batches: list[int] = field(default_factory=list)
+    outputs: list[list[str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# --- the condenser ----------------------------------------------------------------------------
+
+
+class Seq2SeqCondenser:
+    """Condenses every section of a report with one loaded model, in batches."""
+
+    name = METHOD
+
+    def __init__(
+        self,
+        model: str | None = None,
+        device: str = "auto",
+        precision: str = "auto",
+        *,
+        beams: int = 4,
+        seed: int = 0,
+        no_repeat_ngram_size: int = 3,
+        min_words: int | None = None,
+        batch_size: int = 8,
+        max_new_tokens: int | None = None,
+        min_new_tokens: int | None = None,
+        prompts_dir: Path | None = None,
+        progress: Callable[[str], None] | None = None,
+        notify: Callable[[str], None] | None = None,
+        fallback: bool = False,
+    ):
+        self.model_name = model
+        self.device = device
+        self.precision = precision
+        self.settings = Settings(beams, no_repeat_ngram_size, seed, min_words, batch_size, max_new_tokens, min_new_tokens)
+        self.prompts_dir = prompts_dir
+        self.progress = progress
+        self.notify = notify
+        self.fallback = fallback
+        self.loaded: Any = None
+        self.trace = Trace()
+
+    # loading
+
+    def load(self):
+        """Load the model (once per process, shared by every condenser naming it)."""
+        if self.loaded is None:
+            from ..models import load_model
+
+            self.loaded = load_model(self.model_name, self.device, self.precision, progress=self.progress)
+            shapes = load_shapes(self.prompts_dir)
+            if self.loaded.spec.family not in shapes:
+                raise ConfigError(f"no template for model family '{self.loaded.spec.family}' in {FAMILIES_FILE}")
+            self.shape = shapes[self.loaded.spec.family]
+        return self.loaded
+
+    @property
+    def limit(self) -> int:
+        """Tokens the model reads at once (the registry's limit, the model's and the tokenizer's)."""
+        loaded = self.load()
+        limit = loaded.input_limit
+        tokenizer_limit = getattr(loaded.tokenizer, "model_max_length", None)
+        if isinstance(tokenizer_limit, int) and 16 <= tokenizer_limit < 100_000:
+            limit = min(limit, tokenizer_limit)
+        return limit
+
+    # the interface
+
+    def condense(self, inputs: Sequence[SectionInput]) -> list[Brief]:
+        if not inputs:
+            return []
+        loaded = self.load()
+        try:
+            generated = self.generate(inputs)
+        except (RuntimeError, ValueError, IndexError, ModelError) as exc:  # torch: memory, shapes, devices
+            if isinstance(exc, ModelError):
+                error = exc
+            else:
+                error = ModelError(f"generation with {loaded.spec.name} failed: {(str(exc).splitlines() or [''])[0]}",
+                                   "try --device cpu, a smaller --batch-size, or --backend extractive")
+            if not self.fallback:
+                raise error from exc
+            if self.notify:
+                self.notify(f"{error.message}; condensing extractively instead")
+            return FallbackCondenser(f"The model failed: {error.message}.").condense(inputs)
+        return [brief_from_generation(item, text, loaded.label) for item, text in zip(inputs, generated)]
+
+    # generation in rounds
+
+    def generate(self, inputs: Sequence[SectionInput]) -> list[str]:
+        """The model's text for each section: chunks condensed and re-condensed until one input fits."""
+        started = time.perf_counter()
+        self.trace = Trace(limit=self.limit)
+        pieces: dict[int, list[str]] = {i: [s.text for s in item.sentences] for i, item in enumerate(inputs)}
+        done: dict[int, str] = {}
+        for number in range(1, MAX_ROUNDS + 1):
+            jobs: list[Job] = []
+            for i, units in pieces.items():
+                chunks = self.pack(inputs[i], units)
+                jobs.extend(Job(i, text, tokens, final=len(chunks) == 1) for text, tokens in chunks)
+                if not chunks:
+                    done[i] = ""
+            outputs = self.run(jobs, inputs, number)
+            self.trace.rounds.append(jobs)
+            self.trace.outputs.append(outputs)
+            following: dict[int, list[str]] = {}
+            for job, output in zip(jobs, outputs):
+                if job.final:
+                    done[job.item] = output
+                else:
+                    following.setdefault(job.item, []).extend(split_text(output) or ([output] if output.strip() else []))
+            pieces = following
+            if not pieces:
+                break
+        else:
+            raise ModelError("the input did not shrink to the model's limit in "
+                             f"{MAX_ROUNDS} rounds of condensing", "lower --max-words or use a model with a longer input")
+        self.trace.seconds = time.perf_counter() - started
+        return [done.get(i, "") for i in range(len(inputs))]
+
+    def shaped(self, item: SectionInput, text: str) -> str:
+        return self.shape.render(text, item.section.instruction, item.section.title)
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        """Tokens of each text with the model's special tokens, without the tokenizer's length warning."""
+        if not texts:
+            return []
+        encoded = self.loaded.tokenizer(list(texts), add_special_tokens=True, verbose=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+    def pack(self, item: SectionInput, units: Sequence[str]) -> list[tuple[str, int]]:
+        """Split ``units`` (sentences) into model inputs that fit the limit, in order, dropping nothing.
+
+        Sentences are kept whole; one sentence longer than the whole limit is cut between words.
+        """
+        units = [u.strip() for u in units if u.strip()]
+        if not units:
+            return []
+        limit = self.limit
+        overhead = self.count([self.shaped(item, "")])[0]
+        budget = limit - overhead
+        if budget < 8:
+            raise ConfigError(f"the {self.loaded.spec.family} template leaves no room for text in {limit} tokens")
+        sizes = [n - self.count([""])[0] + 1 for n in self.count(units)]  # +1: the space that joins them
+        pieces: list[tuple[str, int]] = []
+        for unit, size in zip(units, sizes):
+            if size <= budget:
+                pieces.append((unit, size))
+                continue
+            log.info("a sentence of %d tokens is longer than the model's input; cutting it between words", size)
+            words = unit.split()
+            step = max(1, int(len(words) * budget / size * 0.9))
+            pieces.extend((" ".join(words[k : k + step]), 0) for k in range(0, len(words), step))
+        pieces = [(text, size or self.count([text])[0] - self.count([""])[0] + 1) for text, size in pieces]
+        chunks: list[list[str]] = [[]]
+        used = 0
+        for text, size in pieces:
+            if chunks[-1] and used + size > budget:
+                chunks.append([])
+                used = 0
+            chunks[-1].append(text)
+            used += size
+        return self._fit(item, chunks, limit)
+
+    def _fit(self, item: SectionInput, chunks: list[list[str]], limit: int) -> list[tuple[str, int]]:
+        """Exact check of each chunk's length; a chunk the estimate let through too long is halved."""
+        fitted = []
+        for chunk in chunks:
+            text = self.shaped(item, " ".join(chunk))
+            tokens = self.count([text])[0]
+            if tokens <= limit:
+                fitted.append((text, tokens))
+            elif len(chunk) > 1:
+                half = len(chunk) // 2
+                fitted.extend(self._fit(item, [chunk[:half], chunk[half:]], limit))
+            else:
+                words = chunk[0].split()
+                if len(words) < 2:
+                    raise ModelError(f"a single token run is longer than the model's {limit}-token input")
+                half = len(words) // 2
+                fitted.extend(self._fit(item, [[" ".join(words[:half])], [" ".join(words[half:])]], limit))
+        return fitted
+
+    def lengths(self, item: SectionInput, final: bool) -> tuple[int, int]:
+        """(max_new_tokens, min_new_tokens) for one input: the section's word budget, or the fixed one."""
+        settings = self.settings
+        top = settings.max_new_tokens or max(8, round(item.max_words * TOKENS_PER_WORD))
+        min_words = settings.min_words if settings.min_words is not None else item.max_words // 4
+        bottom = settings.min_new_tokens if settings.min_new_tokens is not None else round(min_words * TOKENS_PER_WORD)
+        if not final:  # a chunk's summary must leave room for the others in the next round
+            top = min(top, max(8, (self.limit - self.count([self.shaped(item, "")])[0]) // 3))
+        positions = getattr(self.loaded.model.config, "max_position_embeddings", None)
+        if isinstance(positions, int) and positions > 8:  # learned positions bound the decoder too
+            top = min(top, positions - 2)
+        return top, min(bottom, top)
+
+    def run(self, jobs: Sequence[Job], inputs: Sequence[SectionInput], round_number: int = 1) -> list[str]:
+        """Generate every job, in batches of similar length and equal generation settings."""
+        outputs: list[str] = [""] * len(jobs)
+        groups: dict[tuple[int, int], list[int]] = {}
+        for k, job in enumerate(jobs):
+            groups.setdefault(self.lengths(inputs[job.item], job.final), []).append(k)
+        batches: list[tuple[list[int], int, int]] = []
+        for (top, bottom), members in groups.items():
+            members.sort(key=lambda k: -jobs[k].tokens)
+            for start in range(0, len(members), self.settings.batch_size):
+                batch = members[start : start + self.settings.batch_size]
+                if self.settings.min_new_tokens is None:  # a short input gets no long summary forced on it
+                    bottom = min(bottom, max(1, min(jobs[k].tokens for k in batch) // 2))
+                batches.append((batch, top, bottom))
+        for n, (batch, top, bottom) in enumerate(batches, start=1):
+            if self.progress:
+                self.progress(f"generating: round {round_number}, batch {n}/{len(batches)} ({len(batch)} inputs)…")
+            texts = self.generate_batch([jobs[k].text for k in batch], top, bottom)
+            for k, text in zip(batch, texts):
+                outputs[k] = text
+        if self.progress and batches:
+            self.progress(f"generated {len(jobs)} input(s) in round {round_number}")
+        return outputs
+
+    def generate_batch(self, texts: Sequence[str], max_new_tokens: int, min_new_tokens: int) -> list[str]:
+        """One generate call over ``texts`` (each already known to fit the input limit)."""
+        import torch
+
+        loaded = self.load()
+        tokenizer, model = loaded.tokenizer, loaded.model
+        encoded = tokenizer(list(texts), return_tensors="pt", padding=True)
+        if encoded["input_ids"].shape[1] > self.limit:  # pack() makes this impossible; never truncate
+            raise ModelError(f"internal error: an input of {encoded['input_ids'].shape[1]} tokens exceeds the limit")
+        encoded = {key: value.to(loaded.device) for key, value in encoded.items()}
+        config = generation_config(model, self.settings, max_new_tokens, min_new_tokens)
+        torch.manual_seed(self.settings.seed)
+        with torch.inference_mode():
+            output = model.generate(**prepared(model, encoded, config), generation_config=config)
+        self.trace.batches.append(len(texts))
+        return [clean_output(text) for text in tokenizer.batch_decode(output, skip_special_tokens=True)]
+
+
+def generation_config(model, settings: Settings, max_new_tokens: int, min_new_tokens: int):
+    """A complete GenerationConfig: the model's special tokens and length penalty, our search settings."""
+    from transformers import GenerationConfig
+
+    base = model.generation_config.to_dict()
+    kept = {
+        key: base[key]
+        for key in ("decoder_start_token_id", "bos_token_id", "eos_token_id", "pad_token_id", "forced_bos_token_id",
+                    "forced_eos_token_id", "length_penalty")
+        if base.get(key) is not None
+    }
+    return GenerationConfig(
+        **kept,
+        num_beams=settings.beams,
+        do_sample=False,
+        early_stopping=settings.beams > 1,
+        max_new_tokens=max_new_tokens,
+        min_new_tokens=min_new_tokens,
+        no_repeat_ngram_size=settings.no_repeat_ngram_size,
+    )
+
+
+_SHARED_CROSS_CACHE: type | None = None
+
+
+def beam_cache(model, config):
+    """An encoder-decoder cache that skips reordering the cross-attention keys and values.
+
+    Beam search reorders the cache after every step, choosing for each row a beam of the same
+    input. The cross-attention part is the same for every beam of an input, so reordering it
+    copies megabytes per step for nothing; skipping it leaves the result unchanged.
+    """
+    global _SHARED_CROSS_CACHE
+    if config.num_beams <= 1 or not getattr(model.config, "is_encoder_decoder", False):
+        return None
+    from transformers import DynamicCache, EncoderDecoderCache
+
+    if _SHARED_CROSS_CACHE is None:
+
+        class SharedCrossAttentionCache(EncoderDecoderCache):
+            def reorder_cache(self, beam_idx):
+                self.self_attention_cache.reorder_cache(beam_idx)
+
+        _SHARED_CROSS_CACHE = SharedCrossAttentionCache
+    return _SHARED_CROSS_CACHE(DynamicCache(config=model.config), DynamicCache(config=model.config))
+
+
+def prepared(model, encoded: dict, config) -> dict:
+    """Inputs for ``generate`` with the work that does not depend on the beam done once per input.
+
+    Each input is encoded at its own length (no encoder work on another input's padding), and the
+    cross-attention keys and values are computed once per input and shared by its beams (beam
+    search would compute and reorder them once per beam). The result is the same tokens.
+    """
+    cache = beam_cache(model, config)
+    if cache is None:
+        return dict(encoded)
+    if config.decoder_start_token_id is None:  # cannot run the first decoder step ourselves
+        return {**encoded, "cache": cache}
+    import torch
+    from transformers.modeling_outputs import BaseModelOutput
+
+    ids, mask = encoded["input_ids"], encoded["attention_mask"]
+    encoder = model.get_encoder()
+    states = None
+    for row in range(ids.shape[0]):
+        keep = mask[row].bool()
+        hidden = encoder(input_ids=ids[row : row + 1, keep], attention_mask=mask[row : row + 1, keep]).last_hidden_state
+        if states is None:
+            states = hidden.new_zeros((ids.shape[0], ids.shape[1], hidden.shape[-1]))
+        states[row, keep] = hidden[0]
+    start = torch.full((ids.shape[0], 1), config.decoder_start_token_id, dtype=ids.dtype, device=ids.device)
+    model.get_decoder()(input_ids=start, encoder_hidden_states=states, encoder_attention_mask=mask, cache=cache,
+                        use_cache=True)
+    cross = cache.cross_attention_cache
+    for layer in cross.layers:
+        layer.keys = layer.keys.repeat_interleave(config.num_beams, dim=0)
+        layer.values = layer.values.repeat_interleave(config.num_beams, dim=0)
+    shared = type(cache)(type(cache.self_attention_cache)(config=model.config), cross)
+    return {"input_ids": ids, "attention_mask": mask, "encoder_outputs": BaseModelOutput(last_hidden_state=states),
+            "cache": shared}
+
+
+def clean_output(text: str) -> str:
+    """Generated text as prose: PEGASUS's <n> line breaks and runs of whitespace become spaces."""
+    return " ".join(text.replace("<n>", " ").split())
+
+
+# --- from generated text to a brief -------------------------------------------------------------
+
+
+def brief_from_generation(item: SectionInput, text: str, model: str | None) -> Brief:
+    """The section's brief from the model's text: checked sentences, or the extractive brief when none pass."""
+    checks = check_generated(text, item.sentences)
+    dropped = [{"text": c.text, "reason": "; ".join(c.reasons)} for c in checks if not c.ok]
+    kept = [c for c in checks if c.ok]
+    if kept:
+        statements = [
+            Statement(c.text, c.sources, weight=round(c.support + 0.35 * min(len(find_numbers(c.text)), 3), 4))
+            for c in kept
+        ]
+        notes = []
+        if dropped:
+            notes.append(f"{len(dropped)} generated sentence{'s' if len(dropped) != 1 else ''} failed the "
+                         "faithfulness check and {} dropped.".format("were" if len(dropped) != 1 else "was"))
+        return Brief(item.section, statements, METHOD, model=model, notes=notes, dropped=dropped)
+    extractive = ExtractiveCondenser().condense([item])[0]
+    if checks:
+        reason = (f"All {len(checks)} generated sentences failed the faithfulness check" if len(checks) > 1
+                  else "The generated sentence failed the faithfulness check")
+    else:
+        reason = "The model generated nothing"
+    return Brief(item.section, extractive.statements, FALLBACK, model=model,
+                 notes=[f"{reason}; sentences quoted from the sources instead."], dropped=dropped)
+
+
+class FallbackCondenser:
+    """The extractive brief, marked as a fallback with the reason the model was not used."""
+
+    name = FALLBACK
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def condense(self, inputs: Sequence[SectionInput]) -> list[Brief]:
+        briefs = ExtractiveCondenser().condense(inputs)
+        return [Brief(b.section, b.statements, FALLBACK, notes=[self.reason]) for b in briefs]
+
+
+# --- choosing the backend -----------------------------------------------------------------------
+
+
+def condenser_for(options, notify: Callable[[str], None] | None = None):
+    """The condenser ``options.backend`` asks for.
+
+    'extractive': no model. 'seq2seq': the model, and a missing model is an error. 'auto': the model
+    when it loads, else the extractive brief with one warning through ``notify``. Whether the model
+    is on this machine is decided from files alone, so a missing model never imports torch.
+    """
+    from ..models import stderr_progress
+
+    backend = getattr(options, "backend", "auto")
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown backend '{backend}'", f"choose from {', '.join(BACKENDS)}")
+    if backend == "extractive":
+        return ExtractiveCondenser()
+    condenser = Seq2SeqCondenser(
+        model=getattr(options, "model", None),
+        device=getattr(options, "device", "auto"),
+        precision=getattr(options, "precision", "auto"),
+        beams=getattr(options, "beams", 4),
+        seed=getattr(options, "seed", 0),
+        no_repeat_ngram_size=getattr(options, "no_repeat_ngram_size", 3),
+        min_words=getattr(options, "min_words", None),
+        batch_size=getattr(options, "batch_size", 8),
+        prompts_dir=getattr(options, "prompts_dir", None),
+        progress=stderr_progress(getattr(options, "progress", False)),
+        notify=notify,
+        fallback=backend == "auto",
+    )
+    try:
+        condenser.load()
+    except ModelError as error:
+        if backend == "seq2seq":
+            raise
+        if notify:
+            notify(f"{error.message}; using the extractive condenser instead" + (f" ({error.hint})" if error.hint else ""))
+        return FallbackCondenser(f"The model was not used: {error.message}.")
+    return condenser
