@@ -31,7 +31,9 @@ TEXT_WIDTH = 78
 
 METHOD_TEXT = {
     "extractive": "extractive — sentences quoted verbatim from the sources",
-    "seq2seq": "condensed by a local seq2seq model",
+    "seq2seq": "condensed by a local seq2seq model, every sentence checked against its sources",
+    "extractive-fallback": "extractive fallback — sentences quoted verbatim, because the model's output "
+    "could not be used",
     "none": "nothing was routed to this section",
 }
 ROUTER_TEXT = {"cues": "cue words", "embeddings": "sentence embeddings"}

@@ -334,15 +334,15 @@ def test_footer_states_model_notes_and_dropped_statements(seed_report):
     report.briefs[1] = Brief(second.section, second.statements, "extractive",
                              notes=["model tiny-bart could not be loaded; condensed extractively"])
     md = briefing.render(report, "md")
-    assert ("- Battlefield: condensed by a local seq2seq model (model tiny-bart). 1 generated statement was "
+    assert ("- Battlefield: condensed by a local seq2seq model, every sentence checked against its sources (model tiny-bart). 1 generated statement was "
             "left out because the sources did not support it.") in md
     assert ("- Diplomacy: extractive — sentences quoted verbatim from the sources. "
             "model tiny-bart could not be loaded; condensed extractively.") in md
     txt = briefing.render(report, "txt")
     check_text_width(txt)
-    assert "Battlefield: condensed by a local seq2seq model (model tiny-bart)." in txt
+    assert "Battlefield: condensed by a local seq2seq model, every sentence checked against its sources (model tiny-bart)." in txt
     html = briefing.render(report, "html")
-    assert "<strong>Battlefield:</strong> condensed by a local seq2seq model (model tiny-bart)." in html
+    assert "<strong>Battlefield:</strong> condensed by a local seq2seq model, every sentence checked against its sources (model tiny-bart)." in html
 
 
 def test_json_is_the_report_data(seed_report):
@@ -532,7 +532,7 @@ def test_cli_undefined_template_variable_is_one_line_error_and_no_file(tmp_path)
     templates.mkdir()
     write(templates, "report.md.j2", "# {{ title }}\n{{ casualty_count }}\n")
     out = tmp_path / "reports"
-    result = run_cli("generate", str(SEED), "--router", "cues", "-f", "md", "-f", "html",
+    result = run_cli("generate", str(SEED), "--router", "cues", "--backend", "extractive", "-f", "md", "-f", "html",
                      "--templates", str(templates), "--out", str(out))
     assert result.returncode == 3
     assert "Traceback" not in result.stderr
@@ -546,7 +546,8 @@ def test_cli_template_syntax_error_names_file_and_line(tmp_path):
     templates = tmp_path / "mine"
     templates.mkdir()
     write(templates, "report.txt.j2", "{{ title }}\n{% if sources %}\n")
-    result = run_cli("generate", str(SEED), "--router", "cues", "-f", "txt", "--templates", str(templates))
+    result = run_cli("generate", str(SEED), "--router", "cues", "--backend", "extractive", "-f", "txt",
+                     "--templates", str(templates))
     assert result.returncode == 3 and result.stdout == ""
     assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0
     assert re.search(r"report\.txt\.j2, line \d+", result.stderr)
