@@ -31,7 +31,7 @@ TEXT_WIDTH = 78
 
 METHOD_TEXT = {
     "extractive": "extractive — sentences quoted verbatim from the sources",
-    "seq2seq": "condensed by a local seq2seq model, every sentence checked against its sources",
+    "seq2seq": "condensed by a local seq2seq model",
     "extractive-fallback": "extractive fallback — sentences quoted verbatim, because the model's output "
     "could not be used",
     "none": "nothing was routed to this section",

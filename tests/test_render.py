@@ -334,15 +334,15 @@ def test_footer_states_model_notes_and_dropped_statements(seed_report):
     report.briefs[1] = Brief(second.section, second.statements, "extractive",
                              notes=["model tiny-bart could not be loaded; condensed extractively"])
     md = briefing.render(report, "md")
-    assert ("- Battlefield: condensed by a local seq2seq model, every sentence checked against its sources (model tiny-bart). 1 generated statement was "
+    assert ("- Battlefield: condensed by a local seq2seq model (model tiny-bart). 1 generated statement was "
             "left out because the sources did not support it.") in md
     assert ("- Diplomacy: extractive — sentences quoted verbatim from the sources. "
             "model tiny-bart could not be loaded; condensed extractively.") in md
     txt = briefing.render(report, "txt")
     check_text_width(txt)
-    assert "Battlefield: condensed by a local seq2seq model, every sentence checked against its sources (model tiny-bart)." in txt
+    assert "Battlefield: condensed by a local seq2seq model (model tiny-bart)." in txt
     html = briefing.render(report, "html")
-    assert "<strong>Battlefield:</strong> condensed by a local seq2seq model, every sentence checked against its sources (model tiny-bart)." in html
+    assert "<strong>Battlefield:</strong> condensed by a local seq2seq model (model tiny-bart)." in html
 
 
 def test_json_is_the_report_data(seed_report):
