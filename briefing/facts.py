@@ -154,28 +154,89 @@ class KeyFigure:
     source: Sentence
 
 
-def what_it_counts(text: str, number: Number) -> str:
-    """A few words saying what a figure counts: the words after it, or before it for sums and shares."""
-    after = text[number.end :]
-    words = []
+_MONEY = ("USD", "EUR", "GBP", "UAH", "RUB")
+_WORDS = re.compile(r"[A-Za-z’'-]+")
+_LINKS_BEFORE = re.compile(r"\b(of|worth|totalling|totaling|at)\s*$", re.IGNORECASE)
+_LINKS_AFTER = re.compile(r"^\s*(for|in|of|to)\s+((?:the\s+)?[A-Za-z’'-]+(?:\s+[A-Za-z’'-]+){0,2})")
+
+
+def _counted_noun(after: str) -> str:
+    """The words a figure counts when they follow it: "500 shelling episodes", "80% of Bakhmut"."""
+    words: list[str] = []
     for word in re.findall(r"[A-Za-z’'-]+|[^\sA-Za-z]", after)[:6]:
+        if word.lower() == "of" and not words:
+            words.append("of")
+            continue
         if not re.match(r"[A-Za-z]", word) or word.lower() in _STOP_AFTER:
-            if word.lower() == "of" and not words:
-                words.append("of")
-                continue
             break
+        if words and words != ["of"] and word.lower().endswith("ed"):
+            break  # "two people died": the noun phrase ends where the verb starts
         words.append(word)
-    phrase = " ".join(words).strip()
-    if phrase in ("", "of"):
-        phrase = ""
-    if not phrase or number.unit in ("USD", "EUR", "GBP", "UAH", "RUB"):
-        before = text[: number.start].rstrip()
-        before = re.sub(r"\b(of|at|to|by|about|nearly|almost|some|around|over|than|worth|totalling|was|is)$", "", before).rstrip()
-        prior = re.findall(r"[A-Za-z’'-]+", before)[-3:]
-        lead = [w for w in prior if w.lower() not in _STOP_AFTER]
-        if lead and (not phrase or number.unit):
-            phrase = " ".join(lead) + (f" ({phrase})" if phrase and phrase != "of" else "")
-    return phrase.strip() or "—"
+        if len(words) >= 3:
+            break
+    if not words or words == ["of"] or not words[0][0].islower():
+        return ""
+    return " ".join(words)
+
+
+def _takewhile_content(words: list[str]) -> list[str]:
+    kept = []
+    for word in words:
+        if word.lower() in _STOP_AFTER:
+            break
+        kept.append(word)
+    return kept
+
+
+def what_it_counts(text: str, number: Number) -> str:
+    """A few words, verbatim from the sentence, saying what a figure counts.
+
+    A counted noun right after the figure ("40 to 50 storming operations"); for sums, "X of $N" or
+    "$N for Y"; otherwise a short stretch of the sentence before the figure, marked with "…" — a
+    guessed label would be worse than a quoted one.
+    """
+    after = text[number.end :]
+    before = text[: number.start]
+    if number.unit not in _MONEY:
+        noun = _counted_noun(after)
+        if noun:
+            return noun
+    link = _LINKS_BEFORE.search(before)
+    if link:
+        lead: list[str] = []
+        for word in reversed(_WORDS.findall(before[: link.start()])[-3:]):
+            if word.lower() in _STOP_AFTER:
+                break
+            lead.insert(0, word)
+        if lead:
+            return " ".join(lead)
+    follow = _LINKS_AFTER.match(after)
+    if follow:
+        words = follow.group(2).split()
+        kept = words[:1] + [w for w in _takewhile_content(words[1:])]
+        return f"{follow.group(1)} {' '.join(kept)}"
+    if number.unit in _MONEY:
+        noun = _counted_noun(after)
+        if noun:
+            return noun
+    clause = re.split(r"[,;:—–(“”\"]", before)[-1]
+    window = _WORDS.findall(clause)[-5:]
+    return ("…" + " ".join(window)) if window else "—"
+
+
+def is_key_figure(text: str, number: Number) -> bool:
+    """False for numbers that are not quantities: designations (S-400, M777), ordinals, ages."""
+    before = text[: number.start]
+    after = text[number.end :]
+    if re.search(r"[A-Za-z]-?$", before) or re.match(r"[A-Za-z]", after):
+        return False  # S-400, F-16, M777, 21st, 5G
+    if re.search(r"[A-Z][a-z’'-]+,\s*$", before) and re.match(r"\s*,", after) and number.high < 120:
+        return False  # "Timur Ivanov, 48, was detained"
+    if re.match(r"\s*(?:years?|yrs?)[\s-]old\b|-year-old", after):
+        return False
+    if number.unit in _MONEY and re.search(r"[\d%mnbk]\s*[(;/]\s*$", before, re.IGNORECASE):
+        return False  # "€800m (£674m; $884m)": a conversion of the figure before, not a new figure
+    return True
 
 
 def key_figures(routed: Sequence[tuple[str, Sentence]], limit: int = 12) -> list[KeyFigure]:
@@ -184,6 +245,8 @@ def key_figures(routed: Sequence[tuple[str, Sentence]], limit: int = 12) -> list
     seen: list[Number] = []
     for section, sentence in routed:
         for number in find_numbers(sentence.text):
+            if not is_key_figure(sentence.text, number):
+                continue
             if any(number.matches(other) and number.unit == other.unit for other in seen):
                 continue
             seen.append(number)
