@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 from .articles import Article, read_inputs  # noqa: E402
 from .config import Config, load_config  # noqa: E402
 from .daily import Outcome, run_daily  # noqa: E402
-from .errors import BriefingError, ConfigError, DeliveryError, InputError, ModelError  # noqa: E402
+from .errors import BriefingError, ConfigError, DeliveryError, InputError, ModelError, StateError  # noqa: E402
 from .fetch import FetchSettings, gather  # noqa: E402
 from .mail import EmailSettings, SmtpSettings, compose, deliver, load_settings, send  # noqa: E402
 from .render import FORMATS, render, write_reports  # noqa: E402
@@ -36,6 +36,7 @@ __all__ = [
     "Report",
     "Section",
     "SmtpSettings",
+    "StateError",
     "__version__",
     "available_sections",
     "build_report",

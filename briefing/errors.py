@@ -39,3 +39,9 @@ class DeliveryError(BriefingError):
     """A report cannot be written or sent."""
 
     exit_code = 5
+
+
+class StateError(BriefingError):
+    """The daily job's state database cannot be opened, read or written."""
+
+    exit_code = 6

@@ -26,13 +26,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from .articles import Article
-from .errors import BriefingError
-
-
-class StateError(BriefingError):
-    """The state database cannot be opened, read or written."""
-
-    exit_code = 6
+from .errors import StateError
 
 
 MIGRATIONS: tuple[str, ...] = (
