@@ -434,9 +434,18 @@ def respell(briefs: Sequence[Brief], places: Places, spelling: Mapping[int, str]
     out = []
     for brief in briefs:
         statements = []
+        changed = 0
         for statement in brief.statements:
             spoken = any(s.speaker for s in statement.sources[:1])
             text = statement.text if spoken else places.respell(statement.text, spelling)
+            changed += text != statement.text
             statements.append(statement if text == statement.text else dataclasses.replace(statement, text=text))
-        out.append(dataclasses.replace(brief, statements=statements))
+        notes = list(brief.notes)
+        if changed:
+            # Say so: a reader comparing a statement with its source must not think it misquoted.
+            notes.append(RESPELLED_NOTE)
+        out.append(dataclasses.replace(brief, statements=statements, notes=notes))
     return out
+
+
+RESPELLED_NOTE = "Place names spelled as most sources spell them; the cited sentences show the original"

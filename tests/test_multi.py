@@ -151,3 +151,25 @@ def test_corpus_fact_told_by_two_outlets_appears_once_with_both_citations():
     assert statement["outlets"] == 2 and len(statement["citations"]) == 2
     texts = [c["text"] for c in statement["citations"]]
     assert any("Lvova-Belova" in t for t in texts) and any("deportation of Ukrainian children" in t for t in texts)
+
+
+def test_respelled_place_names_are_declared_and_citations_stay_verbatim(tmp_path):
+    import briefing
+    from briefing.dedupe import RESPELLED_NOTE
+
+    texts = {
+        "a.txt": "Russian forces shelled Kiev overnight and struck an energy facility, officials said.",
+        "b.txt": "Drones attacked Kyiv at dawn, damaging homes in two districts, the mayor said.",
+        "c.txt": "Air defences over Kyiv shot down most of the missiles, the military said.",
+    }
+    for name, body in texts.items():
+        (tmp_path / name).write_text(f"title: {name}\nsource: Outlet {name}\ndate: 2023-03-30\n\n{body}\n")
+    report = briefing.build_report(
+        briefing.read_inputs([tmp_path]),
+        briefing.Options(router="cues", backend="extractive", date=__import__("datetime").date(2023, 3, 30)),
+    )
+    battlefield = report.briefs[0]
+    shelled = [s for s in battlefield.statements if "shelled" in s.text]
+    assert shelled and "Kyiv" in shelled[0].text and "Kiev" not in shelled[0].text
+    assert "Kiev" in shelled[0].sources[0].text  # the citation keeps the source's own words
+    assert RESPELLED_NOTE in battlefield.notes
