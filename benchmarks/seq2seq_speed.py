@@ -3,25 +3,36 @@
 The seed article's sections go through random-weight models built from the config values of
 sshleifer/distilbart-cnn-12-6 and google/flan-t5-base (no download: weights are random, the
 tokenizer is trained on seeds/), saved with save_pretrained and loaded through briefing's own
-loading code. Two ways, same inputs, same beam count (4), same fixed generation length, fp32:
+loading code. The ways, same inputs, same fixed generation length:
 
-  naive  one tokenizer + generate call per section, as a summarization pipeline would do it;
-  ours   Seq2SeqCondenser.condense(): every section in one batched generate call, a beam cache
-         that shares the cross-attention keys and values across beams, then the faithfulness guard.
+  naive        fp32, one tokenizer + generate call per section (4 beams), as a summarization pipeline would;
+  ours         fp32, Seq2SeqCondenser.condense(): every section in one batched generate call (4 beams), a
+               beam cache that shares the cross-attention keys and values across beams, then the guard;
+  greedy       ours with 1 beam, fp32;
+  int8         ours at --precision int8 (every nn.Linear dynamically quantized to qint8), 4 beams;
+  int8-greedy  ours at --precision int8, 1 beam.
 
-Runs alternate (naive, ours, naive, ours, ...) so that load from other processes hits both alike;
-wall-clock and CPU seconds (all threads of this process) are printed for each run, then the best
-and the median of each way with their ratios. On a shared machine the CPU seconds are the steadier
-figure. Random weights give gibberish: this measures time, not quality.
+fp32 ways run in one worker process and int8 ways in another, so that each process's peak RSS
+(VmHWM, with resource.getrusage ru_maxrss beside it) is that precision's memory. The int8 worker
+runs twice: the first quantizes and fills the int8 cache (its load time is the one-off cost), the
+second loads from the cache (the load time of every later run) and is the one timed. Within a
+worker the ways alternate so that load from other processes hits them alike; wall-clock and CPU
+seconds (all threads of the process) are printed for each run, then best and median, with ratios
+against naive. On a shared machine the CPU seconds are the steadier figure. Random weights give gibberish: this measures time
+and memory, not quality (int8's effect on real summaries needs real weights).
 
     python benchmarks/seq2seq_speed.py [--tokens 60] [--repeats 3] [--models distilbart,flan-t5]
+        [--ways naive,ours,greedy,int8,int8-greedy] [--threads N]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +51,8 @@ MODELS = {
     "flan-t5": (build_t5, FLAN_T5_BASE, "flan-t5", 512, "google/flan-t5-base"),
 }
 BEAMS = 4
+WAYS = ("naive", "ours", "greedy", "int8", "int8-greedy")
+PRECISION = {"naive": "fp32", "ours": "fp32", "greedy": "fp32", "int8": "int8", "int8-greedy": "int8"}
 
 
 def section_inputs():
@@ -74,25 +87,58 @@ def naive(condenser, inputs, tokens: int) -> list[str]:
     return out
 
 
-def measure(name: str, folder: Path, inputs, tokens: int, repeats: int):
+def measure(folder: Path, inputs, tokens: int, repeats: int, precision: str, ways: list[str]) -> dict:
+    """One worker: load ``folder`` at ``precision`` and time ``ways`` alternately; runs and peak RSS."""
+    import torch
+
     from briefing.condense.seq2seq import Seq2SeqCondenser
 
-    ours = Seq2SeqCondenser(str(folder), "cpu", "fp32", beams=BEAMS, max_new_tokens=tokens, min_new_tokens=tokens)
-    loaded = ours.load()
-    sizes = [ours.count([ours.shaped(item, " ".join(s.text for s in item.sentences))])[0] for item in inputs]
-    print(f"  loaded in {loaded.seconds:.1f} s; input tokens per section {sizes} (limit {ours.limit}); "
-          f"{tokens} new tokens each, {BEAMS} beams, fp32, {__import__('torch').get_num_threads()} threads")
-    naive(ours, inputs[:1], 4)  # warm-up: first calls pay one-off costs
-    ours.condense(inputs[:1])
-    naive_runs, our_runs = [], []
+    started = time.perf_counter()
+    condensers = {}
+    for way in ways:
+        beams = 1 if way.endswith("greedy") else BEAMS
+        condensers[way] = Seq2SeqCondenser(str(folder), "cpu", precision, beams=beams, max_new_tokens=tokens,
+                                           min_new_tokens=tokens)
+        loaded = condensers[way].load()  # one model in memory, shared by the ways of this precision
+    load_seconds = time.perf_counter() - started
+    first = condensers[ways[0]]
+    sizes = [first.count([first.shaped(item, " ".join(s.text for s in item.sentences))])[0] for item in inputs]
+    print(f"  {precision}: loaded in {load_seconds:.1f} s (int8 cache: {loaded.int8_cache or '-'}); input tokens per "
+          f"section {sizes} (limit {first.limit}); {tokens} new tokens each, {torch.get_num_threads()} threads",
+          flush=True)
+    for way in ways:  # warm-up: first calls pay one-off costs
+        naive(first, inputs[:1], 4) if way == "naive" else condensers[way].condense(inputs[:1])
+    runs: dict[str, list[tuple[float, float]]] = {way: [] for way in ways}
     for _ in range(repeats):
-        naive_runs.append(timed(lambda: naive(ours, inputs, tokens)))
-        our_runs.append(timed(lambda: ours.condense(inputs)))
-        assert ours.trace.batches == [len(inputs)], ours.trace.batches  # one call, every section
-        (nw, nc), (ow, oc) = naive_runs[-1], our_runs[-1]
-        print(f"  naive {nw:6.2f} s wall {nc:6.2f} s cpu   ours {ow:6.2f} s wall {oc:6.2f} s cpu   "
-              f"ratio {nw / ow:.2f} wall {nc / oc:.2f} cpu")
-    return naive_runs, our_runs
+        line = []
+        for way in ways:
+            if way == "naive":
+                runs[way].append(timed(lambda: naive(first, inputs, tokens)))
+            else:
+                runs[way].append(timed(lambda: condensers[way].condense(inputs)))
+                assert condensers[way].trace.batches == [len(inputs)], condensers[way].trace.batches
+            wall, cpu = runs[way][-1]
+            line.append(f"{way} {wall:6.2f} s wall {cpu:6.2f} s cpu")
+        print("  " + "   ".join(line), flush=True)
+    return {"precision": precision, "load_seconds": load_seconds, "int8_cache": loaded.int8_cache,
+            "peak_rss_mib": peak_rss_mib(), "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "runs": runs}
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory since it started, in MiB: VmHWM where Linux gives it.
+
+    ru_maxrss (the fallback, and printed beside it) is not reset by exec on Linux: a worker started
+    from a parent that had built a 1.2 GB model reports at least the parent's size at fork time.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale / 1024
 
 
 def timed(run) -> tuple[float, float]:
@@ -102,46 +148,97 @@ def timed(run) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def worker(args) -> None:
+    """Run in a child process: measure one precision's ways, print the result as JSON on the last line."""
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    result = measure(Path(args.worker), section_inputs(), args.tokens, args.repeats, args.precision,
+                     args.ways.split(","))
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def spawn(folder: Path, precision: str, ways: list[str], args, repeats: int) -> dict:
+    command = [sys.executable, __file__, "--worker", str(folder), "--precision", precision, "--ways", ",".join(ways),
+               "--tokens", str(args.tokens), "--repeats", str(repeats)] + (["--threads", str(args.threads)]
+                                                                          if args.threads else [])
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=os.environ)
+    result = None
+    for line in proc.stdout:
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT "):])
+        else:
+            print(line, end="", flush=True)
+    if proc.wait() != 0 or result is None:
+        raise SystemExit(f"worker for {precision} failed (exit {proc.returncode})")
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=60, help="new tokens generated per section (fixed)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each way, alternating")
     parser.add_argument("--models", default="distilbart,flan-t5", help="comma-separated: distilbart, flan-t5")
+    parser.add_argument("--ways", default=",".join(WAYS), help="comma-separated: " + ", ".join(WAYS))
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: OMP_NUM_THREADS or cores)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: a model folder to measure
+    parser.add_argument("--precision", default="fp32", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from briefing.models import unload_all
+    if args.worker:
+        return worker(args)
+    ways = [w.strip() for w in args.ways.split(",") if w.strip()]
+    unknown = set(ways) - set(WAYS)
+    if unknown:
+        parser.error(f"unknown way {sorted(unknown)[0]}; choose from {', '.join(WAYS)}")
 
     inputs = section_inputs()
     print(f"seed: {SEED.name}, {len(inputs)} sections, "
           f"{sum(len(i.sentences) for i in inputs)} routed sentences; cpu cores {os.cpu_count()}, "
-          f"load average {os.getloadavg()[0]:.2f}")
+          f"load average {os.getloadavg()[0]:.2f}", flush=True)
     results = []
     for key in args.models.split(","):
         builder, config, family, limit, real_name = MODELS[key.strip()]
-        print(f"{key}: random weights with the architecture of {real_name}")
+        print(f"{key}: random weights with the architecture of {real_name}", flush=True)
         with tempfile.TemporaryDirectory(prefix=f"briefing-bench-{key}-") as tmp:
             started = time.perf_counter()
             folder = builder(Path(tmp) / key, input_limit=limit, **config)
-            print(f"  built and saved in {time.perf_counter() - started:.1f} s")
+            print(f"  built and saved in {time.perf_counter() - started:.1f} s", flush=True)
             home = Path(tmp) / "home"
             home.mkdir()
             (home / "models.txt").write_text(f"{folder}  {family}  {limit}  benchmark model\n")
-            os.environ["BRIEFING_HOME"] = str(home)
-            naive_runs, our_runs = measure(key, folder, inputs, args.tokens, args.repeats)
-            unload_all()
-        results.append((key, naive_runs, our_runs))
+            os.environ["BRIEFING_HOME"] = str(home)  # the int8 cache goes under it, and away with it
+            measured: dict[str, dict] = {}
+            fp32_ways = [w for w in ways if PRECISION[w] == "fp32"]
+            int8_ways = [w for w in ways if PRECISION[w] == "int8"]
+            if fp32_ways:
+                measured["fp32"] = spawn(folder, "fp32", fp32_ways, args, args.repeats)
+            if int8_ways:
+                cold = spawn(folder, "int8", int8_ways[:1], args, 0)  # quantizes and fills the cache
+                measured["int8"] = spawn(folder, "int8", int8_ways, args, args.repeats)
+                measured["int8"]["first_load_seconds"] = cold["load_seconds"]
+        results.append((key, measured))
     print(f"\nload average at the end {os.getloadavg()[0]:.2f} (above ~0.5 means other work shared the cores; "
           "then CPU seconds are the steadier measure)")
-    print(f"{'model':<11} {'measure':<12} {'naive':>8} {'ours':>8} {'ratio':>6}")
-    for key, naive_runs, our_runs in results:
-        for label, pick in (("wall best", min), ("wall median", statistics.median)):
-            n, o = pick(r[0] for r in naive_runs), pick(r[0] for r in our_runs)
-            print(f"{key:<11} {label:<12} {n:>7.2f}s {o:>7.2f}s {n / o:>5.2f}x")
-        for label, pick in (("cpu best", min), ("cpu median", statistics.median)):
-            n, o = pick(r[1] for r in naive_runs), pick(r[1] for r in our_runs)
-            print(f"{key:<11} {label:<12} {n:>7.2f}s {o:>7.2f}s {n / o:>5.2f}x")
-        pairs = statistics.median(n[0] / o[0] for n, o in zip(naive_runs, our_runs))
-        print(f"{key:<11} {'paired wall':<12} {'':>8} {'':>8} {pairs:>5.2f}x  (median of naive/ours in adjacent runs)")
+    for key, measured in results:
+        runs = {way: r for m in measured.values() for way, r in m["runs"].items()}
+        base = "naive" if "naive" in runs else next(iter(runs))
+        print(f"\n{key}: seconds for all {len(inputs)} sections (best / median of {args.repeats}); x = {base} / way")
+        print(f"{'way':<12} {'wall best':>10} {'wall med':>9} {'cpu best':>9} {'cpu med':>8} {'x wall':>7} {'x cpu':>6}")
+        for way in [w for w in WAYS if w in runs]:
+            wall = [r[0] for r in runs[way]]
+            cpu = [r[1] for r in runs[way]]
+            base_wall = statistics.median(r[0] for r in runs[base])
+            base_cpu = statistics.median(r[1] for r in runs[base])
+            print(f"{way:<12} {min(wall):>9.2f}s {statistics.median(wall):>8.2f}s {min(cpu):>8.2f}s "
+                  f"{statistics.median(cpu):>7.2f}s {base_wall / statistics.median(wall):>6.2f}x "
+                  f"{base_cpu / statistics.median(cpu):>5.2f}x")
+        for precision, m in measured.items():
+            extra = (f"; first run (quantize + write the cache) {m['first_load_seconds']:.1f} s"
+                     if "first_load_seconds" in m else "")
+            print(f"{precision}: peak RSS {m['peak_rss_mib']:.0f} MiB (ru_maxrss {m['maxrss_mib']:.0f} MiB), "
+                  f"load {m['load_seconds']:.1f} s (int8 cache: {m['int8_cache'] or '-'}){extra}")
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ class Device(str, Enum):
 class Precision(str, Enum):
     auto = "auto"
     fp32 = "fp32"
+    int8 = "int8"
     bf16 = "bf16"
     fp16 = "fp16"
 
@@ -230,8 +231,12 @@ def generate(
     ] = None,
     device: Annotated[Device, typer.Option(help="Where the model runs; auto picks a GPU when there is one.")] = Device.auto,
     precision: Annotated[
-        Precision, typer.Option(help="Model precision: fp32 on the CPU; bf16 or fp16 on a GPU. auto picks.")
+        Precision, typer.Option(help="Model precision: fp32 or int8 (quantized once, then cached) on the CPU; "
+                                "bf16 or fp16 on a GPU. auto picks.")
     ] = Precision.auto,
+    threads: Annotated[
+        Optional[int], typer.Option(min=1, help="CPU threads for the model. [default: OMP_NUM_THREADS, else one per core]")
+    ] = None,
     beams: Annotated[int, typer.Option(min=1, help="Beam search width.")] = 4,
     seed: Annotated[int, typer.Option(help="Random seed; the same input and seed give the same report.")] = 0,
     no_repeat_ngram: Annotated[
@@ -283,6 +288,7 @@ def generate(
         model=model,
         device=device.value,
         precision=precision.value,
+        threads=threads,
         beams=beams,
         seed=seed,
         no_repeat_ngram_size=no_repeat_ngram,

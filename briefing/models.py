@@ -11,6 +11,7 @@ hub cannot be reached and refuses when ``HF_HUB_OFFLINE`` is set.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -31,7 +32,11 @@ log = logging.getLogger(__name__)
 
 FAMILIES = ("bart", "pegasus", "t5", "flan-t5")
 DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "int8", "bf16", "fp16")
+# What --precision auto gives on the CPU. int8 (dynamic quantization of every nn.Linear) is faster and
+# smaller, but its effect on real summaries is not yet measured (issue #7): fp32 until it is.
+CPU_AUTO_PRECISION = "fp32"
+INT8_SCHEME = "torch.ao dynamic qint8, nn.Linear, v1"  # part of the int8 cache key
 DEFAULT_ENDPOINT = "https://huggingface.co"
 CONNECT_TIMEOUT = 5.0  # seconds to reach the hub before `pull` gives up
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
@@ -350,6 +355,7 @@ class LoadedModel:
     device: str
     precision: str
     seconds: float
+    int8_cache: str | None = None  # int8 only: "built" (quantized now), "loaded" (from the cache), "off" (not cached)
 
     @property
     def label(self) -> str:
@@ -388,13 +394,18 @@ def pick_device(device: str = "auto") -> str:
 
 
 def pick_precision(precision: str, device: str, family: str) -> str:
-    """fp32 on the CPU; bf16 on GPUs that have it, else fp16 (fp32 for T5, which overflows in fp16)."""
+    """On the CPU fp32 or int8 (auto: ``CPU_AUTO_PRECISION``); on GPUs bf16 where supported, else fp16
+    (fp32 for T5, which overflows in fp16). int8 is dynamic quantization, a CPU-only kernel."""
     if precision not in PRECISIONS:
         raise ConfigError(f"unknown precision '{precision}'", f"choose from {', '.join(PRECISIONS)}")
     if device == "cpu":
-        if precision not in ("auto", "fp32"):
-            raise ConfigError(f"--precision {precision} is for GPUs; on the CPU use fp32", "or leave --precision auto")
-        return "fp32"
+        if precision not in ("auto", "fp32", "int8"):
+            raise ConfigError(f"--precision {precision} is for GPUs; on the CPU use fp32 or int8",
+                              "or leave --precision auto")
+        return CPU_AUTO_PRECISION if precision == "auto" else precision
+    if precision == "int8":
+        raise ConfigError(f"--precision int8 runs on the CPU only (not on {device})",
+                          "use --device cpu, or bf16/fp16 (or auto) on a GPU")
     if precision != "auto":
         return precision
     t5 = family in ("t5", "flan-t5")
@@ -420,16 +431,33 @@ def _quiet_libraries(progress: bool) -> None:
         hf_logging.disable_progress_bar()
 
 
+def set_threads(threads: int | None) -> None:
+    """``--threads N``: torch's intra-op threads for this process. None leaves torch's own choice,
+    which follows OMP_NUM_THREADS (else one per core)."""
+    if threads is None:
+        return
+    if not isinstance(threads, int) or threads < 1:
+        raise ConfigError(f"--threads must be 1 or more (got {threads})")
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 def load_model(
     name: str | None = None,
     device: str = "auto",
     precision: str = "auto",
     progress: Callable[[str], None] | None = None,
+    threads: int | None = None,
 ) -> LoadedModel:
     """Load a tokenizer and seq2seq model once per process; later calls get the same objects.
 
+    ``precision="int8"`` quantizes the fp32 model's linear layers once and keeps the result in the
+    int8 cache (:func:`int8_cache_file`); later runs load it from there.
     Raises ModelError when the model is not on this machine or cannot be loaded; never downloads.
     """
+    set_threads(threads)
     spec = resolve(name)
     location = locate(spec)
     if location is None:
@@ -447,12 +475,19 @@ def load_model(
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         _quiet_libraries(progress is not None)
-        dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[resolved_precision]
+        dtype = {"fp32": torch.float32, "int8": torch.float32, "bf16": torch.bfloat16,
+                 "fp16": torch.float16}[resolved_precision]
+        int8_cache = None
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(location.path), local_files_only=True)
-            model = AutoModelForSeq2SeqLM.from_pretrained(str(location.path), dtype=dtype, local_files_only=True)
-            model.to(resolved_device)
-            model.eval()
+            if resolved_precision == "int8":
+                model, int8_cache = _int8_model(spec, location, progress)
+            else:
+                model = AutoModelForSeq2SeqLM.from_pretrained(str(location.path), dtype=dtype, local_files_only=True)
+                model.to(resolved_device)
+                model.eval()
+        except ModelError:
+            raise
         except Exception as exc:  # transformers raises OSError, ValueError, KeyError, safetensors errors...
             raise ModelError(
                 f"cannot load model {spec.name} from {location.path}: {_first_line(exc)}",
@@ -461,12 +496,167 @@ def load_model(
         if not getattr(model.config, "is_encoder_decoder", False):
             raise ModelError(f"{spec.name} is not an encoder-decoder (seq2seq) model", "choose one from `briefing models`")
         loaded = LoadedModel(spec, location, tokenizer, model, resolved_device, resolved_precision,
-                             time.perf_counter() - started)
+                             time.perf_counter() - started, int8_cache)
         _LOADED[key] = loaded
         if progress:
             progress(f"loaded {spec.name} in {loaded.seconds:.1f} s")
         log.info("loaded %s from %s on %s (%s)", loaded.label, location.path, resolved_device, resolved_precision)
         return loaded
+
+
+# --- int8: dynamic quantization, prepared once and cached ---------------------------------------
+
+
+def _quantize_dynamic():
+    """torch's eager dynamic quantization, or a ModelError naming what to do when this torch lacks it."""
+    import warnings
+
+    with warnings.catch_warnings():  # torch.ao.quantization announces its move to torchao on import/use
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            from torch.ao.quantization import quantize_dynamic
+        except ImportError as exc:
+            import torch
+
+            raise ModelError(f"--precision int8 needs torch.ao.quantization.quantize_dynamic, which torch "
+                             f"{torch.__version__} does not have ({exc})", "use --precision fp32") from None
+    return quantize_dynamic
+
+
+def quantize_int8(model):
+    """The model with every ``nn.Linear`` replaced by a dynamically quantized int8 one (weights int8,
+    activations quantized per batch); embeddings and layer norms stay fp32. Changes ``model`` in place."""
+    import warnings
+
+    import torch
+
+    quantize_dynamic = _quantize_dynamic()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*deprecated.*")  # TypedStorage, quantized tensors
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+
+
+def int8_cache_file(spec: ModelSpec, location: Location) -> Path:
+    """Where the int8 weights of a model are kept: ``BRIEFING_HOME/cache/int8/<name>-<key>.pt``.
+
+    The key covers what the quantized weights depend on: the model's folder and commit, the size and
+    time of its weight files (a local folder can be overwritten), the torch and transformers versions,
+    the quantization engine and our scheme. Any change gives a new file; nothing stale is loaded.
+    """
+    import torch
+    import transformers
+
+    weights = []
+    for name in WEIGHT_FILES:
+        path = location.path / name
+        if path.is_file():
+            stat = path.stat()
+            weights.append([name, stat.st_size, stat.st_mtime_ns])
+    key = json.dumps({
+        "path": str(location.path), "revision": location.revision, "weights": weights, "torch": torch.__version__,
+        "transformers": transformers.__version__, "engine": torch.backends.quantized.engine, "scheme": INT8_SCHEME,
+    }, sort_keys=True)
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", spec.name.rstrip("/\\").split("/")[-1] or "model").strip("-.") or "model"
+    return user_dir() / "cache" / "int8" / f"{slug}-{digest}.pt"
+
+
+def _int8_shell(model):
+    """``model`` with each nn.Linear swapped for an empty int8 one (no packing of weights that the
+    cached state then replaces); the rest of the model (config, embeddings, buffers) is kept."""
+    import torch
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    for parent in list(model.modules()):
+        for child_name, child in list(parent.named_children()):
+            if type(child) is torch.nn.Linear:
+                shell = DynamicLinear(1, 1, bias_=child.bias is not None, dtype=torch.qint8)
+                shell.in_features, shell.out_features = child.in_features, child.out_features
+                setattr(parent, child_name, shell)
+    return model
+
+
+def _int8_skeleton(location: Location):
+    """The model's modules with no weights in memory (meta tensors), its config and generation config
+    read from the folder as ``from_pretrained`` reads them, every nn.Linear an empty int8 shell."""
+    import torch
+    from transformers import AutoConfig, AutoModelForSeq2SeqLM, GenerationConfig
+
+    config = AutoConfig.from_pretrained(str(location.path), local_files_only=True)
+    with torch.device("meta"):
+        model = AutoModelForSeq2SeqLM.from_config(config, dtype=torch.float32)
+    try:
+        model.generation_config = GenerationConfig.from_pretrained(str(location.path), local_files_only=True)
+    except OSError:  # no generation_config.json: from_pretrained derives it from the config, as from_config did
+        pass
+    return _int8_shell(model)
+
+
+def _int8_from_cache(path: Path) -> dict:
+    """The cached int8 state dict (plain tensors and packed int8 weights: loaded with weights_only)."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*deprecated.*")  # TypedStorage, quantized tensors
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _int8_model(spec: ModelSpec, location: Location, progress) -> tuple[Any, str]:
+    """The int8 model from the cache when a readable entry is there, else quantized now and cached.
+
+    From the cache, the model is built on the meta device and every tensor comes from the cached
+    state, so the fp32 weights are never loaded (peak memory is the int8 model's). A cache file
+    that cannot be read or does not fit the model is rebuilt, with a warning in the log.
+    """
+    import warnings
+
+    import torch
+    from transformers import AutoModelForSeq2SeqLM
+
+    _quantize_dynamic()  # a clear error when this torch cannot quantize
+    path = int8_cache_file(spec, location)
+    if path.is_file():
+        started = time.perf_counter()
+        try:
+            state = _int8_from_cache(path)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*deprecated.*")
+                model = _int8_skeleton(location)
+                model.load_state_dict(state, strict=True, assign=True)
+            left = [name for name, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
+            if left:  # a buffer that is not saved in a state dict (computed at init): not cacheable this way
+                raise ValueError(f"{len(left)} tensor(s) not in the cached state, e.g. {left[0]}")
+            model.eval()
+            log.info("int8: loaded %s from the cache %s in %.1f s", spec.name, path, time.perf_counter() - started)
+            if progress:
+                progress(f"int8: loaded the quantized weights from {path}")
+            return model, "loaded"
+        except Exception as exc:  # truncated, corrupt, from another layout: rebuild it
+            log.warning("int8 cache file %s is unusable (%s); quantizing %s again", path, _first_line(exc), spec.name)
+    model = AutoModelForSeq2SeqLM.from_pretrained(str(location.path), dtype=torch.float32,
+                                                  local_files_only=True).eval()
+    if progress:
+        progress(f"int8: quantizing {spec.name} (once; kept in {path.parent})…")
+    started = time.perf_counter()
+    model = quantize_int8(model).eval()
+    log.info("int8: quantized %s in %.1f s", spec.name, time.perf_counter() - started)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*deprecated.*")  # TypedStorage, quantized tensors
+            torch.save(model.state_dict(), partial)
+        os.replace(partial, path)  # readers never see a half-written file
+        return model, "built"
+    except (OSError, RuntimeError) as exc:  # read-only or full disk (torch.save raises RuntimeError for some)
+        partial.unlink(missing_ok=True)
+        log.warning("cannot keep the int8 weights of %s in %s (%s); they will be quantized again next run",
+                    spec.name, path, exc)
+        return model, "off"
 
 
 def unload_all() -> None:

@@ -39,6 +39,7 @@ class Options:
     model: str | None = None
     device: str = "auto"
     precision: str = "auto"
+    threads: int | None = None  # torch threads (--threads); None: torch's choice, which follows OMP_NUM_THREADS
     beams: int = 4
     seed: int = 0
     no_repeat_ngram_size: int = 3

@@ -162,8 +162,10 @@ class Seq2SeqCondenser:
         progress: Callable[[str], None] | None = None,
         notify: Callable[[str], None] | None = None,
         fallback: bool = False,
+        threads: int | None = None,
     ):
         self.model_name = model
+        self.threads = threads
         self.device = device
         self.precision = precision
         self.settings = Settings(beams, no_repeat_ngram_size, seed, min_words, batch_size, max_new_tokens, min_new_tokens)
@@ -181,7 +183,8 @@ class Seq2SeqCondenser:
         if self.loaded is None:
             from ..models import load_model
 
-            self.loaded = load_model(self.model_name, self.device, self.precision, progress=self.progress)
+            self.loaded = load_model(self.model_name, self.device, self.precision, progress=self.progress,
+                                     threads=self.threads)
             shapes = load_shapes(self.prompts_dir)
             if self.loaded.spec.family not in shapes:
                 raise ConfigError(f"no template for model family '{self.loaded.spec.family}' in {FAMILIES_FILE}")
@@ -422,12 +425,13 @@ def prepared(model, encoded: dict, config) -> dict:
 
     Each input is encoded at its own length (no encoder work on another input's padding), and the
     cross-attention keys and values are computed once per input and shared by its beams (beam
-    search would compute and reorder them once per beam). The result is the same tokens.
+    search would compute and reorder them once per beam; greedy search gets the first part only).
+    The result is the same tokens.
     """
-    cache = beam_cache(model, config)
-    if cache is None:
+    if not getattr(model.config, "is_encoder_decoder", False):
         return dict(encoded)
-    if config.decoder_start_token_id is None:  # cannot run the first decoder step ourselves
+    cache = beam_cache(model, config)
+    if cache is not None and config.decoder_start_token_id is None:  # cannot run the first decoder step ourselves
         return {**encoded, "cache": cache}
     import torch
     from transformers.modeling_outputs import BaseModelOutput
@@ -441,6 +445,8 @@ def prepared(model, encoded: dict, config) -> dict:
         if states is None:
             states = hidden.new_zeros((ids.shape[0], ids.shape[1], hidden.shape[-1]))
         states[row, keep] = hidden[0]
+    if cache is None:  # greedy: no beams to share with, but no encoder work on padding either
+        return {"input_ids": ids, "attention_mask": mask, "encoder_outputs": BaseModelOutput(last_hidden_state=states)}
     start = torch.full((ids.shape[0], 1), config.decoder_start_token_id, dtype=ids.dtype, device=ids.device)
     model.get_decoder()(input_ids=start, encoder_hidden_states=states, encoder_attention_mask=mask, cache=cache,
                         use_cache=True)
@@ -529,6 +535,7 @@ def condenser_for(options, notify: Callable[[str], None] | None = None):
         progress=stderr_progress(getattr(options, "progress", False)),
         notify=notify,
         fallback=backend == "auto",
+        threads=getattr(options, "threads", None),
     )
     try:
         condenser.load()
