@@ -65,3 +65,33 @@ def run_cli(*args: str, input: bytes | None = None, cwd: Path | None = None, env
 @pytest.fixture
 def cli():
     return run_cli
+
+
+# --- tiny random-weight models (built once per session; see tests/tiny_models.py) -------------
+
+ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # tiny models gain nothing from threads, and a busy machine stalls them
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Run a module's in-process model tests on one torch thread."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny_bart(tmp_path_factory) -> Path:
+    from tiny_models import tiny_model
+
+    return tiny_model("bart", tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="session")
+def tiny_t5(tmp_path_factory) -> Path:
+    from tiny_models import tiny_model
+
+    return tiny_model("t5", tmp_path_factory.getbasetemp())

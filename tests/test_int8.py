@@ -17,38 +17,16 @@ import pytest
 from briefing.condense.seq2seq import FALLBACK, METHOD, Seq2SeqCondenser, brief_from_generation
 from briefing.errors import ConfigError
 from briefing.models import int8_cache_file, load_model, pick_precision, set_threads, unload_all
-from conftest import SEED, run_cli
+from conftest import ONE_THREAD, SEED, run_cli
 from test_seq2seq import section_inputs
-from tiny_models import tiny_model
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
-ONE_THREAD = {"OMP_NUM_THREADS": "1"}
 TEXTS = [
     "Russian forces shelled the city overnight, killing two civilians, the regional governor said.",
     "Ukraine's allies pledged more air defence systems at a meeting in Brussels on Tuesday.",
     "Repairs to the power grid continued in Kharkiv.",
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="session")
-def tiny_bart(tmp_path_factory) -> Path:
-    return tiny_model("bart", tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture(scope="session")
-def tiny_t5(tmp_path_factory) -> Path:
-    return tiny_model("t5", tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(autouse=True)

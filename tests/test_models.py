@@ -14,16 +14,9 @@ from briefing.errors import ConfigError, ModelError
 from briefing.models import (
     availability, load_model, locate, parse_registry, pick_device, pick_precision, pull, registry, resolve,
 )
-from conftest import ROOT, SEED, run_cli
-from tiny_models import tiny_model
+from conftest import ONE_THREAD, ROOT, SEED, run_cli
 
-ONE_THREAD = {"OMP_NUM_THREADS": "1"}
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-
-
-@pytest.fixture(scope="session")
-def tiny_bart(tmp_path_factory) -> Path:
-    return tiny_model("bart", tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture

@@ -19,33 +19,11 @@ from briefing.condense.seq2seq import FALLBACK, METHOD, Seq2SeqCondenser, genera
 from briefing.report import Options, build_report
 from briefing.sections import available_sections
 from briefing.text import split_article
-from conftest import SEED, run_cli
-from tiny_models import tiny_model
+from conftest import ONE_THREAD, SEED, run_cli
 
-pytestmark = pytest.mark.slow
-
-
-ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # tiny models gain nothing from threads, and a busy machine stalls them
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="session")
-def tiny_bart(tmp_path_factory) -> Path:
-    return tiny_model("bart", tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture(scope="session")
-def tiny_t5(tmp_path_factory) -> Path:
-    return tiny_model("t5", tmp_path_factory.getbasetemp())
 
 
 def seed_sentences():
