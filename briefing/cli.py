@@ -584,11 +584,12 @@ def models_list(ctx: typer.Context) -> None:
     """List the registered models (models.txt), the default first (*), and whether each is on this machine."""
     if ctx.invoked_subcommand is not None:
         return
-    from .models import availability, registry
+    from .models import availability, hub_cache, registry
 
     for spec in registry():
         mark = "*" if spec.default else " "
         typer.echo(f"{mark} {spec.name:<32} {spec.family:<8} {spec.input_limit:>5}  {availability(spec):<8} {spec.note}")
+    typer.echo(f"\nModels are looked for in {hub_cache()} (set HF_HOME to change it).")
 
 
 @models_app.command("pull")

@@ -87,7 +87,7 @@ def resolve_model(name: str | None) -> Path:
     if name == DEFAULT_MODEL and (packaged := packaged_model_dir()) is not None:
         return packaged
     raise ModelError(
-        f"embedding model {name} is not on this machine (looked in {models.hub_cache()})",
+        f"embedding model {name} is not on this machine",
         f"run `briefing models pull {name}` once with network access; {FIX}",
     )
 

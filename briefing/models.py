@@ -243,7 +243,9 @@ def not_available_error(spec: ModelSpec) -> ModelError:
             "check the path, or give a registry name and run `briefing models pull NAME`",
         )
     return ModelError(
-        f"model {spec.name} is not downloaded to this machine (looked in {hub_cache()})",
+        # No cache path here: this message also goes into reports that are mailed to a list.
+        # `briefing models` says where models are looked for.
+        f"model {spec.name} is not downloaded to this machine",
         f"run `briefing models pull {spec.name}` once with network access, or pass --model PATH to a local folder",
     )
 
