@@ -16,7 +16,6 @@ Sections then open with "New since the report of …", and a section with nothin
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,21 +33,9 @@ _DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-.*\.json$")
 
 def load_previous(path: Path) -> Report:
     """A report back from the JSON ``briefing generate --format json`` wrote."""
-    from .report import report_from_dict  # noqa: PLC0415
+    from .report import read_report  # noqa: PLC0415
 
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: previous report not found", "give the .json file of an earlier report") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a report's JSON ({exc})", "give the .json file of an earlier report") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: not a briefing report", "give the .json file of an earlier report")
-    try:
-        return report_from_dict(data)
-    except InputError as exc:
-        raise InputError(f"{path}: {exc.message}", exc.hint) from None
+    return read_report(path, what="previous report")
 
 
 def find_previous(folder: Path | None, date: dt.date) -> Path | None:

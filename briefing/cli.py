@@ -366,7 +366,7 @@ def send(
     SMTP settings come from the [smtp] table of the config file or BRIEFING_SMTP_* variables; the
     password from BRIEFING_SMTP_PASSWORD, the variable password_env names, or password_file.
     """
-    from .mail import read_report
+    from .report import read_report
 
     report = read_report(report_file)
     email_report(

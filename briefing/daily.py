@@ -373,7 +373,8 @@ class _Job:
 
     def _deliver_report(self, row: ReportRow, report) -> str:
         """'sent', 'already' (everyone has it), 'not-configured' (no recipients) or 'failed'."""
-        from .mail import compose, read_report
+        from .mail import compose
+        from .report import read_report
 
         if not self.config.mailing:
             log.info("no recipients in [email]: the report is not mailed")

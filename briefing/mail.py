@@ -13,7 +13,6 @@ import dataclasses
 import datetime as dt
 import html.parser
 import ipaddress
-import json
 import logging
 import os
 import re
@@ -32,9 +31,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from . import __version__
-from .errors import ConfigError, DeliveryError, InputError
+from .errors import ConfigError, DeliveryError
 from .files import write_atomic
-from .report import Report, report_from_dict
+from .report import Report, read_report  # noqa: F401 - read_report is part of the mail API (briefing send)
 
 log = logging.getLogger(__name__)
 
@@ -835,24 +834,3 @@ def deliver(
         path = write_eml(outgoing, dry_run)
         return Delivery(outgoing.message_id, outgoing.recipients, eml=path)
     return send(outgoing, settings.smtp, environ=environ, sleep=sleep)
-
-
-def read_report(path: Path) -> Report:
-    """A built report back from its JSON file (``briefing generate --format json``)."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"{path}: not a report's JSON ({exc})", "give the .json file that briefing generate --format json wrote"
-        ) from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: not a briefing report", "give the .json file that briefing generate wrote")
-    try:
-        return report_from_dict(data)
-    except InputError as exc:
-        raise InputError(f"{path}: {exc.message}", exc.hint) from None

@@ -405,3 +405,27 @@ def report_from_dict(data: dict) -> Report:
         raise InputError(
             f"not a briefing report: {detail}", "give the .json file that briefing generate --format json wrote"
         ) from None
+
+
+def read_report(path: Path, what: str = "report") -> Report:
+    """A built report back from the JSON file ``briefing generate --format json`` wrote."""
+    import json
+
+    from .errors import InputError
+
+    path = Path(path)
+    hint = "give the .json file that briefing generate --format json wrote"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: {what} not found", hint) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a report's JSON ({exc})", hint) from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not a briefing report", hint)
+    try:
+        return report_from_dict(data)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc.message}", exc.hint) from None
