@@ -9,13 +9,14 @@ loading code. The ways, same inputs, same fixed generation length:
   ours         fp32, Seq2SeqCondenser.condense(): every section in one batched generate call (4 beams), a
                beam cache that shares the cross-attention keys and values across beams, then the guard;
   greedy       ours with 1 beam, fp32;
-  int8         ours at --precision int8 (every nn.Linear dynamically quantized to qint8), 4 beams;
-  int8-greedy  ours at --precision int8, 1 beam.
+  int8         ours at --precision int8, the CPU default: the model converted for CTranslate2 with int8
+               weights (briefing.ct2), all sections in one batched call, 4 beams;
+  int8-greedy  the same, 1 beam.
 
 fp32 ways run in one worker process and int8 ways in another, so that each process's peak RSS
 (VmHWM, with resource.getrusage ru_maxrss beside it) is that precision's memory. The int8 worker
-runs twice: the first quantizes and fills the int8 cache (its load time is the one-off cost), the
-second loads from the cache (the load time of every later run) and is the one timed. Within a
+runs twice: the first converts the model and fills the cache (its load time is the one-off cost),
+the second loads the converted copy (the load time of every later run) and is the one timed. Within a
 worker the ways alternate so that load from other processes hits them alike; wall-clock and CPU
 seconds (all threads of the process) are printed for each run, then best and median, with ratios
 against naive. On a shared machine the CPU seconds are the steadier figure. Random weights give gibberish: this measures time
@@ -103,7 +104,8 @@ def measure(folder: Path, inputs, tokens: int, repeats: int, precision: str, way
     load_seconds = time.perf_counter() - started
     first = condensers[ways[0]]
     sizes = [first.count([first.shaped(item, " ".join(s.text for s in item.sentences))])[0] for item in inputs]
-    print(f"  {precision}: loaded in {load_seconds:.1f} s (int8 cache: {loaded.int8_cache or '-'}); input tokens per "
+    print(f"  {precision}: loaded in {load_seconds:.1f} s ({loaded.runtime}, {loaded.prepared or 'not cached'}); "
+          f"input tokens per "
           f"section {sizes} (limit {first.limit}); {tokens} new tokens each, {torch.get_num_threads()} threads",
           flush=True)
     for way in ways:  # warm-up: first calls pay one-off costs
@@ -120,7 +122,7 @@ def measure(folder: Path, inputs, tokens: int, repeats: int, precision: str, way
             wall, cpu = runs[way][-1]
             line.append(f"{way} {wall:6.2f} s wall {cpu:6.2f} s cpu")
         print("  " + "   ".join(line), flush=True)
-    return {"precision": precision, "load_seconds": load_seconds, "int8_cache": loaded.int8_cache,
+    return {"precision": precision, "load_seconds": load_seconds, "prepared": loaded.prepared, "runtime": loaded.runtime,
             "peak_rss_mib": peak_rss_mib(), "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "runs": runs}
 
@@ -208,14 +210,14 @@ def main() -> None:
             home = Path(tmp) / "home"
             home.mkdir()
             (home / "models.txt").write_text(f"{folder}  {family}  {limit}  benchmark model\n")
-            os.environ["BRIEFING_HOME"] = str(home)  # the int8 cache goes under it, and away with it
+            os.environ["BRIEFING_HOME"] = str(home)  # the converted model goes under it, and away with it
             measured: dict[str, dict] = {}
             fp32_ways = [w for w in ways if PRECISION[w] == "fp32"]
             int8_ways = [w for w in ways if PRECISION[w] == "int8"]
             if fp32_ways:
                 measured["fp32"] = spawn(folder, "fp32", fp32_ways, args, args.repeats)
             if int8_ways:
-                cold = spawn(folder, "int8", int8_ways[:1], args, 0)  # quantizes and fills the cache
+                cold = spawn(folder, "int8", int8_ways[:1], args, 0)  # converts and fills the cache
                 measured["int8"] = spawn(folder, "int8", int8_ways, args, args.repeats)
                 measured["int8"]["first_load_seconds"] = cold["load_seconds"]
         results.append((key, measured))
@@ -235,10 +237,10 @@ def main() -> None:
                   f"{statistics.median(cpu):>7.2f}s {base_wall / statistics.median(wall):>6.2f}x "
                   f"{base_cpu / statistics.median(cpu):>5.2f}x")
         for precision, m in measured.items():
-            extra = (f"; first run (quantize + write the cache) {m['first_load_seconds']:.1f} s"
+            extra = (f"; first run (convert + write the cache) {m['first_load_seconds']:.1f} s"
                      if "first_load_seconds" in m else "")
-            print(f"{precision}: peak RSS {m['peak_rss_mib']:.0f} MiB (ru_maxrss {m['maxrss_mib']:.0f} MiB), "
-                  f"load {m['load_seconds']:.1f} s (int8 cache: {m['int8_cache'] or '-'}){extra}")
+            print(f"{precision} ({m['runtime']}): peak RSS {m['peak_rss_mib']:.0f} MiB (ru_maxrss "
+                  f"{m['maxrss_mib']:.0f} MiB), load {m['load_seconds']:.1f} s ({m['prepared'] or 'not cached'}){extra}")
 
 
 if __name__ == "__main__":

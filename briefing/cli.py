@@ -63,6 +63,16 @@ class Precision(str, Enum):
     fp16 = "fp16"
 
 
+class Runtime(str, Enum):
+    auto = "auto"
+    torch = "torch"
+    ctranslate2 = "ctranslate2"
+
+
+RUNTIME_HELP = ("What runs the model: ctranslate2 (a converted copy, made once and cached; fast on the CPU) "
+                "or torch (transformers' generate). auto: ctranslate2 for int8, torch otherwise.")
+
+
 def say(message: str) -> None:
     """A message for the user, on stderr."""
     typer.echo(message, err=True)
@@ -231,9 +241,10 @@ def generate(
     ] = None,
     device: Annotated[Device, typer.Option(help="Where the model runs; auto picks a GPU when there is one.")] = Device.auto,
     precision: Annotated[
-        Precision, typer.Option(help="Model precision: fp32 or int8 (quantized once, then cached) on the CPU; "
-                                "bf16 or fp16 on a GPU. auto picks.")
+        Precision, typer.Option(help="Model precision: int8 or fp32 on the CPU, bf16 or fp16 on a GPU. "
+                                "auto: int8 on the CPU, bf16/fp16 on a GPU.")
     ] = Precision.auto,
+    runtime: Annotated[Runtime, typer.Option(help=RUNTIME_HELP)] = Runtime.auto,
     threads: Annotated[
         Optional[int], typer.Option(min=1, help="CPU threads for the model. [default: OMP_NUM_THREADS, else one per core]")
     ] = None,
@@ -288,6 +299,7 @@ def generate(
         model=model,
         device=device.value,
         precision=precision.value,
+        runtime=runtime.value,
         threads=threads,
         beams=beams,
         seed=seed,
@@ -611,11 +623,12 @@ def models_check(
     ] = None,
     device: Annotated[Device, typer.Option(help="Where the model runs.")] = Device.auto,
     precision: Annotated[Precision, typer.Option(help="Model precision.")] = Precision.auto,
+    runtime: Annotated[Runtime, typer.Option(help=RUNTIME_HELP)] = Runtime.auto,
 ) -> None:
-    """Load a model and generate once, to show it works here: device, precision, timings."""
+    """Load a model and generate once, to show it works here: device, precision, runtime, timings."""
     from .models import check
 
-    for line in check(name, device.value, precision.value):
+    for line in check(name, device.value, precision.value, runtime.value):
         typer.echo(line)
 
 

@@ -39,7 +39,8 @@ class Options:
     model: str | None = None
     device: str = "auto"
     precision: str = "auto"
-    threads: int | None = None  # torch threads (--threads); None: torch's choice, which follows OMP_NUM_THREADS
+    threads: int | None = None  # model threads (--threads); None: OMP_NUM_THREADS, else one per core
+    runtime: str = "auto"  # "ctranslate2" for int8 on the CPU, else "torch" (briefing.models.pick_runtime)
     beams: int = 4
     seed: int = 0
     no_repeat_ngram_size: int = 3

@@ -87,6 +87,7 @@ def test_names_go_through_the_hugging_face_cache_with_their_commit(hf_home, tiny
     assert location.path == snapshot and location.revision == COMMIT
     loaded = load_model(name, "cpu", "fp32")
     assert loaded.label == f"{name}@{COMMIT}"
+    assert load_model(name, "cpu", "int8").label == f"{name}@{COMMIT} (int8)"
     assert loaded.device == "cpu" and loaded.precision == "fp32"
 
 
@@ -100,8 +101,10 @@ def test_a_cache_entry_without_weights_is_not_a_model(hf_home, tiny_bart, tmp_pa
 
 def test_the_model_is_loaded_once_per_process(tiny_bart):
     first = load_model(str(tiny_bart), "cpu", "auto")
-    second = load_model(str(tiny_bart), "auto", "fp32")
+    second = load_model(str(tiny_bart), "auto", "int8")
     assert first.model is second.model and first.tokenizer is second.tokenizer
+    torch_first = load_model(str(tiny_bart), "cpu", "fp32")
+    assert torch_first.model is not first.model and load_model(str(tiny_bart), "auto", "fp32").model is torch_first.model
 
 
 def test_missing_model_messages_name_the_pull_command(hf_home):
@@ -115,7 +118,7 @@ def test_missing_model_messages_name_the_pull_command(hf_home):
 def test_device_and_precision_choices():
     import torch
 
-    assert pick_precision("auto", "cpu", "bart") == "fp32"
+    assert pick_precision("auto", "cpu", "bart") == "int8"
     with pytest.raises(ConfigError, match="fp16 is for GPUs"):
         pick_precision("fp16", "cpu", "bart")
     assert pick_precision("auto", "mps", "t5") == "fp32"  # T5 overflows in fp16
@@ -186,7 +189,7 @@ def test_pull_fails_fast_when_the_hub_cannot_be_reached(tmp_path):
 def test_models_check_loads_and_generates(tiny_bart):
     result = run_cli("models", "check", str(tiny_bart), "--device", "cpu", env=ONE_THREAD)
     assert result.returncode == 0, result.stderr
-    assert "device:    cpu (fp32)" in result.stdout
+    assert "device:    cpu (int8, ctranslate2)" in result.stdout
     assert "family:    bart, input limit 128 tokens" in result.stdout
     assert "generated:" in result.stdout
 

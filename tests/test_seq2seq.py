@@ -65,7 +65,7 @@ def test_cli_model_path_end_to_end(tiny_bart):
     assert report["notices"] == []
     for section in report["sections"]:
         assert section["method"] in (METHOD, FALLBACK), section
-        assert section["model"] == str(tiny_bart)
+        assert section["model"] == f"{tiny_bart} (int8)"  # the CPU default, named in the report
         assert section["statements"], "a section falls back to quotes rather than going empty"
         for statement in section["statements"]:
             assert statement["citations"]
@@ -109,7 +109,7 @@ def test_auto_falls_back_when_the_model_cannot_be_loaded(tmp_path):
 
 
 def test_all_sections_go_through_one_generate_call(tiny_bart):
-    condenser = Seq2SeqCondenser(str(tiny_bart), beams=2)
+    condenser = Seq2SeqCondenser(str(tiny_bart), precision="fp32", beams=2)
     model = condenser.load().model
     rows: list[int] = []
     hook = model.get_decoder().register_forward_pre_hook(
@@ -123,7 +123,7 @@ def test_all_sections_go_through_one_generate_call(tiny_bart):
     assert condenser.trace.batches == [3]  # one generate call for the three sections
     assert max(rows) == 3 * 2  # the decoder steps all three sections' beams together
 
-    one_by_one = Seq2SeqCondenser(str(tiny_bart), beams=2, batch_size=1)
+    one_by_one = Seq2SeqCondenser(str(tiny_bart), precision="fp32", beams=2, batch_size=1)
     one_by_one.condense(section_inputs())
     assert one_by_one.trace.batches == [1, 1, 1]
 
@@ -132,11 +132,11 @@ def test_family_shaping(tiny_bart, tiny_t5, briefing_home):
     inputs = section_inputs()
     first = " ".join(s.text for s in inputs[0].sentences)
 
-    bart = Seq2SeqCondenser(str(tiny_bart), beams=1)
+    bart = Seq2SeqCondenser(str(tiny_bart), precision="fp32", beams=1)
     bart.condense(inputs)
     assert bart.trace.rounds[0][0].text == first  # plain text for BART
 
-    t5 = Seq2SeqCondenser(str(tiny_t5), beams=1)
+    t5 = Seq2SeqCondenser(str(tiny_t5), precision="fp32", beams=1)
     encoder = EncoderCalls(t5.load().model)
     try:
         t5.condense(inputs)
@@ -158,7 +158,7 @@ def test_family_shaping(tiny_bart, tiny_t5, briefing_home):
 def test_long_section_is_condensed_in_rounds_and_never_truncated(tiny_bart):
     """5x the model's input limit: chunks at sentence boundaries, every sentence seen once, no truncation."""
     sentences = tuple(seed_sentences())
-    condenser = Seq2SeqCondenser(str(tiny_bart), beams=2)
+    condenser = Seq2SeqCondenser(str(tiny_bart), precision="fp32", beams=2)
     condenser.load()
     limit = condenser.limit
     total = sum(condenser.count([s.text for s in sentences]))
@@ -228,7 +228,7 @@ def test_work_shared_across_beams_changes_nothing(tiny_bart, tiny_t5):
     sentences = [s.text for s in seed_sentences()]
     texts = [" ".join(sentences[:2]), sentences[5], sentences[3][:60]]  # different lengths: padding in the batch
     for folder in (tiny_bart, tiny_t5):
-        condenser = Seq2SeqCondenser(str(folder), beams=4)
+        condenser = Seq2SeqCondenser(str(folder), precision="fp32", beams=4)
         loaded = condenser.load()
         encoded = loaded.tokenizer(texts, return_tensors="pt", padding=True)
         assert encoded["input_ids"].shape[1] <= condenser.limit
@@ -291,6 +291,25 @@ def test_progress_on_a_terminal_and_quiet_silences_it(tiny_bart):
     args = ("generate", str(SEED), "--model", str(tiny_bart), "--backend", "seq2seq", "--router", "cues",
             "--max-words", "12", "--format", "json")
     shown = run_on_a_terminal(*args)
-    assert f"loading {tiny_bart} on cpu (fp32)" in shown
+    assert f"loading {tiny_bart} on cpu (int8, ctranslate2)" in shown
     assert "generating: round 1, batch 1/1" in shown
     assert run_on_a_terminal(*args, "--quiet").strip() == ""
+
+
+def test_batches_are_cut_by_padded_tokens_and_by_count():
+    """Longest first; a batch holds at most batch_size inputs and batch_tokens rows x longest input."""
+    members, sizes = [0, 1, 2, 3, 4], [100, 90, 50, 40, 300]
+    order = sorted(members, key=lambda k: -sizes[k])
+    by_size = [sizes[k] for k in order]
+    assert Seq2SeqCondenser("unused", batch_tokens=200).batched(order, by_size) == [[4], [0, 1], [2, 3]]
+    assert Seq2SeqCondenser("unused", batch_tokens=10_000, batch_size=2).batched(order, by_size) == [[4, 0], [1, 2], [3]]
+    assert Seq2SeqCondenser("unused", batch_tokens=1).batched(order, by_size) == [[4], [0], [1], [2], [3]]
+
+
+def test_a_token_budget_splits_a_generate_call(tiny_bart):
+    inputs = section_inputs()
+    whole = Seq2SeqCondenser(str(tiny_bart), beams=2)
+    whole.condense(inputs)
+    split = Seq2SeqCondenser(str(tiny_bart), beams=2, batch_tokens=1)
+    split.condense(inputs)
+    assert whole.trace.batches == [len(inputs)] and split.trace.batches == [1] * len(inputs)

@@ -150,11 +150,16 @@ _BUILT: dict[str, Path] = {}
 
 
 def tiny_model(kind: str, base: Path) -> Path:
-    """The tiny 'bart' or 't5' model folder under ``base``, built once per test process."""
+    """The tiny 'bart', 't5' or 't5-untied' model folder under ``base``, built once per test process."""
     if kind not in _BUILT:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-        builder = {"bart": build_bart, "t5": build_t5}[kind]
-        _BUILT[kind] = builder(Path(base) / f"tiny-{kind}")
+        builders = {
+            "bart": build_bart,
+            "t5": build_t5,
+            # Like flan-t5: separate output weights and no d_model**-0.5 output scale.
+            "t5-untied": lambda folder: build_t5(folder, tie_word_embeddings=False),
+        }
+        _BUILT[kind] = builders[kind](Path(base) / f"tiny-{kind}")
     return _BUILT[kind]

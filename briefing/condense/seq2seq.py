@@ -107,12 +107,13 @@ class Settings:
     no_repeat_ngram_size: int = 3
     seed: int = 0
     min_words: int | None = None  # default: a quarter of each section's max_words
-    batch_size: int = 8  # inputs per generate call
+    batch_size: int = 8  # inputs per generate call, at most
+    batch_tokens: int = 4096  # input tokens per generate call (rows x longest input), at most
     max_new_tokens: int | None = None  # fixed generation length, for benchmarks and checks
     min_new_tokens: int | None = None
 
     def __post_init__(self) -> None:
-        if self.beams < 1 or self.batch_size < 1 or self.no_repeat_ngram_size < 0:
+        if self.beams < 1 or self.batch_size < 1 or self.no_repeat_ngram_size < 0 or self.batch_tokens < 1:
             raise ConfigError("--beams and --batch-size must be 1 or more, --no-repeat-ngram 0 or more")
 
 
@@ -163,12 +164,16 @@ class Seq2SeqCondenser:
         notify: Callable[[str], None] | None = None,
         fallback: bool = False,
         threads: int | None = None,
+        runtime: str = "auto",
+        batch_tokens: int = 4096,
     ):
         self.model_name = model
         self.threads = threads
+        self.runtime = runtime
         self.device = device
         self.precision = precision
-        self.settings = Settings(beams, no_repeat_ngram_size, seed, min_words, batch_size, max_new_tokens, min_new_tokens)
+        self.settings = Settings(beams, no_repeat_ngram_size, seed, min_words, batch_size, batch_tokens, max_new_tokens,
+                                 min_new_tokens)
         self.prompts_dir = prompts_dir
         self.progress = progress
         self.notify = notify
@@ -184,7 +189,7 @@ class Seq2SeqCondenser:
             from ..models import load_model
 
             self.loaded = load_model(self.model_name, self.device, self.precision, progress=self.progress,
-                                     threads=self.threads)
+                                     threads=self.threads, runtime=self.runtime)
             shapes = load_shapes(self.prompts_dir)
             if self.loaded.spec.family not in shapes:
                 raise ConfigError(f"no template for model family '{self.loaded.spec.family}' in {FAMILIES_FILE}")
@@ -326,8 +331,8 @@ class Seq2SeqCondenser:
         bottom = settings.min_new_tokens if settings.min_new_tokens is not None else round(min_words * TOKENS_PER_WORD)
         if not final:  # a chunk's summary must leave room for the others in the next round
             top = min(top, max(8, (self.limit - self.count([self.shaped(item, "")])[0]) // 3))
-        positions = getattr(self.loaded.model.config, "max_position_embeddings", None)
-        if isinstance(positions, int) and positions > 8:  # learned positions bound the decoder too
+        positions = self.loaded.positions
+        if positions is not None and positions > 8:  # learned positions bound the decoder too
             top = min(top, positions - 2)
         return top, min(bottom, top)
 
@@ -339,12 +344,12 @@ class Seq2SeqCondenser:
             groups.setdefault(self.lengths(inputs[job.item], job.final), []).append(k)
         batches: list[tuple[list[int], int, int]] = []
         for (top, bottom), members in groups.items():
-            members.sort(key=lambda k: -jobs[k].tokens)
-            for start in range(0, len(members), self.settings.batch_size):
-                batch = members[start : start + self.settings.batch_size]
+            members.sort(key=lambda k: -jobs[k].tokens)  # similar lengths together: little padding
+            for batch in self.batched(members, [jobs[k].tokens for k in members]):
+                low = bottom
                 if self.settings.min_new_tokens is None:  # a short input gets no long summary forced on it
-                    bottom = min(bottom, max(1, min(jobs[k].tokens for k in batch) // 2))
-                batches.append((batch, top, bottom))
+                    low = min(bottom, max(1, min(jobs[k].tokens for k in batch) // 2))
+                batches.append((batch, top, low))
         for n, (batch, top, bottom) in enumerate(batches, start=1):
             if self.progress:
                 self.progress(f"generating: round {round_number}, batch {n}/{len(batches)} ({len(batch)} inputs)…")
@@ -355,11 +360,32 @@ class Seq2SeqCondenser:
             self.progress(f"generated {len(jobs)} input(s) in round {round_number}")
         return outputs
 
+    def batched(self, members: list[int], sizes: list[int]) -> list[list[int]]:
+        """``members`` (longest first) cut into batches of at most ``batch_size`` inputs and
+        ``batch_tokens`` padded input tokens (rows times the longest); a single input always fits."""
+        batches: list[list[int]] = []
+        longest = 0
+        for member, size in zip(members, sizes):
+            if batches and len(batches[-1]) < self.settings.batch_size:
+                if max(longest, size) * (len(batches[-1]) + 1) <= self.settings.batch_tokens:
+                    batches[-1].append(member)
+                    longest = max(longest, size)
+                    continue
+            batches.append([member])
+            longest = size
+        return batches
+
     def generate_batch(self, texts: Sequence[str], max_new_tokens: int, min_new_tokens: int) -> list[str]:
         """One generate call over ``texts`` (each already known to fit the input limit)."""
+        loaded = self.load()
+        if loaded.runtime == "ctranslate2":
+            outputs = loaded.model.generate(texts, beams=self.settings.beams,
+                                            no_repeat_ngram_size=self.settings.no_repeat_ngram_size,
+                                            max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens)
+            self.trace.batches.append(len(texts))
+            return [clean_output(text) for text in outputs]
         import torch
 
-        loaded = self.load()
         tokenizer, model = loaded.tokenizer, loaded.model
         encoded = tokenizer(list(texts), return_tensors="pt", padding=True)
         if encoded["input_ids"].shape[1] > self.limit:  # pack() makes this impossible; never truncate
@@ -536,6 +562,7 @@ def condenser_for(options, notify: Callable[[str], None] | None = None):
         notify=notify,
         fallback=backend == "auto",
         threads=getattr(options, "threads", None),
+        runtime=getattr(options, "runtime", "auto"),
     )
     try:
         condenser.load()

@@ -1,0 +1,94 @@
+"""Whole `briefing generate` processes with a distilbart-size model: cold start, and 50 articles.
+
+Targets (issue #7, on a 2-core machine): the seed article through a distilbart-size model at beam 4
+in <= 6 s wall for the whole process from a cold start, peak RSS <= 1.5 GB; 50 articles in one
+process in <= 60 s.
+
+The model has the architecture of sshleifer/distilbart-cnn-12-6 with random weights (built here,
+no download; see tests/tiny_models.py). Random weights never emit the end token, so every brief runs
+to its length limit: ``--max-words 43`` gives the 60 new tokens per section of seq2seq_speed.py;
+the default 150 words (210 tokens) is shown as the worst case. A real model stops earlier.
+The model is converted once before timing (what `briefing models check` or the first run does);
+every timed run is a new process, as cron starts it. Peak RSS is the child's own (os.wait4).
+
+    python benchmarks/model_end_to_end.py [--runs 3] [--articles 50] [--cases seed-cues,seed-embeddings,many]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from many_articles import CORPUS, corpus_files, make_inputs  # noqa: E402
+
+SEED = ROOT / "seeds" / "bakhmut-2023.txt"
+CASES = ("seed-cues", "seed-embeddings", "seed-embeddings-150", "many", "many-150")
+
+
+def run(args: list[str], env: dict) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS MiB, exit code) of one `briefing` process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "briefing", *args], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    stderr = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        print(stderr, file=sys.stderr)
+    return wall, usage.ru_maxrss / 1024, code
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--articles", type=int, default=50)
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--cases", default="seed-cues,seed-embeddings,many", help="comma-separated: " + ", ".join(CASES))
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="briefing-e2e-") as tmp:
+        tmp = Path(tmp)
+        started = time.perf_counter()
+        model = tmp / "distilbart"
+        # Built in a child: on Linux a child's peak RSS starts at its parent's size at fork.
+        subprocess.run([sys.executable, "-c", "import sys; sys.path[:0] = sys.argv[2:]; from tiny_models import *; "
+                        "build_bart(sys.argv[1], input_limit=1024, **DISTILBART_CNN_12_6)", str(model),
+                        str(ROOT / "tests"), str(ROOT)], check=True, stderr=subprocess.DEVNULL)
+        print(f"built a distilbart-cnn-12-6-size model with random weights in {time.perf_counter() - started:.1f} s")
+        env = {**os.environ, "BRIEFING_HOME": str(tmp / "home"), "HF_HUB_OFFLINE": "1"}
+        folder = tmp / "articles"
+        folder.mkdir()
+        make_inputs(corpus_files(options.corpus), options.articles, folder)
+        base = ["generate", "--model", str(model), "--backend", "seq2seq", "--format", "json", "--out", str(tmp / "out")]
+        cases = {
+            "seed-cues": [str(SEED), "--router", "cues", "--max-words", "43"],
+            "seed-embeddings": [str(SEED), "--router", "embeddings", "--max-words", "43"],
+            "seed-embeddings-150": [str(SEED), "--router", "embeddings"],
+            "many": [str(folder), "--router", "embeddings", "--max-words", "43"],
+            "many-150": [str(folder), "--router", "embeddings"],
+        }
+        wall, _, code = run([*base, *cases["seed-cues"]], env)  # converts the model once
+        print(f"first run (converts the model for CTranslate2 and caches it): {wall:.1f} s, exit {code}")
+        print(f"load average {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores")
+        for case in [c.strip() for c in options.cases.split(",") if c.strip()]:
+            results = [run([*base, *cases[case]], env) for _ in range(options.runs)]
+            walls = [r[0] for r in results]
+            peak = max(r[1] for r in results)
+            codes = {r[2] for r in results}
+            print(f"{case:<20} wall median {statistics.median(walls):6.2f} s (best {min(walls):.2f}), "
+                  f"peak RSS {peak:6.0f} MiB, exit {sorted(codes)}", flush=True)
+        print(f"load average at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
