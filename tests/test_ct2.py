@@ -112,8 +112,8 @@ def test_ctranslate2_fp32_equals_transformers_at_beam_4(kind, lengths, tiny_bart
 
 @pytest.mark.parametrize("kind", ["bart", "t5"])
 def test_ctranslate2_blocks_repeated_ngrams(kind, tiny_bart, tiny_t5):
-    """With --no-repeat-ngram, CTranslate2 renormalizes after removing the banned tokens and transformers
-    does not, so beams may part ways; what the option promises holds in both: no trigram twice."""
+    """With --no-repeat-ngram the engines' beams may part ways (they apply the rule at different points
+    of the search); what the option promises holds in both: no trigram twice."""
     folder = {"bart": tiny_bart, "t5": tiny_t5}[kind]
     model = load_model(str(folder), "cpu", "int8").model
     for size, repeated in ((3, False), (0, True)):  # the random models repeat themselves when let

@@ -286,7 +286,7 @@ def test_prototype_vectors_are_kept_between_runs_and_a_damaged_cache_is_ignored(
         return [v for row in rows for v in row]
 
     first = flat(EmbeddingRouter(embedding_router.encoder).score(sentences, sections))
-    saved = list((briefing_home / "cache").glob("prototypes-*.pt"))
+    saved = list((briefing_home / "cache").glob("prototypes-*.npz"))
     assert len(saved) == 1
     assert flat(EmbeddingRouter(embedding_router.encoder).score(sentences, sections)) == pytest.approx(first, abs=1e-6)
     saved[0].write_bytes(b"not a tensor file")
