@@ -13,11 +13,20 @@ __version__ = "0.1.0"
 from .articles import Article, read_inputs  # noqa: E402
 from .config import Config, load_config  # noqa: E402
 from .daily import Outcome, run_daily  # noqa: E402
+from .engine import make_engine  # noqa: E402
 from .errors import BriefingError, ConfigError, DeliveryError, InputError, ModelError, StateError  # noqa: E402
 from .fetch import FetchSettings, gather  # noqa: E402
 from .mail import EmailSettings, SmtpSettings, compose, deliver, load_settings, send  # noqa: E402
 from .render import FORMATS, render, write_reports  # noqa: E402
-from .report import Options, Report, build_report, report_from_dict, report_to_dict  # noqa: E402
+from .report import (  # noqa: E402
+    Options,
+    Report,
+    ReportJob,
+    build_report,
+    build_reports,
+    report_from_dict,
+    report_to_dict,
+)
 from .sections import Section, available_sections  # noqa: E402
 
 __all__ = [
@@ -34,17 +43,20 @@ __all__ = [
     "Options",
     "Outcome",
     "Report",
+    "ReportJob",
     "Section",
     "SmtpSettings",
     "StateError",
     "__version__",
     "available_sections",
     "build_report",
+    "build_reports",
     "compose",
     "deliver",
     "gather",
     "load_config",
     "load_settings",
+    "make_engine",
     "read_inputs",
     "render",
     "report_from_dict",

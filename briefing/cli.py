@@ -73,6 +73,18 @@ RUNTIME_HELP = ("What runs the model: ctranslate2 (a converted copy, made once a
                 "or torch (transformers' generate). auto: ctranslate2 for int8, torch otherwise.")
 
 
+class EngineName(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+ENGINE_HELP = ("Where splitting, routing and condensing run: here (local), or on a Ray cluster (ray; "
+               "pip install 'briefing[ray]'). The report is the same.")
+RAY_ADDRESS_HELP = ("The Ray cluster for --engine ray: auto (the one this machine joined), or the head's HOST:PORT. "
+                    "[default: $RAY_ADDRESS, else the cluster `ray start` started on this machine, else a Ray "
+                    "instance started for the run]")
+
+
 def say(message: str) -> None:
     """A message for the user, on stderr."""
     typer.echo(message, err=True)
@@ -256,7 +268,15 @@ def generate(
     min_words: Annotated[
         Optional[int], typer.Option(min=0, help="Shortest brief the model writes. [default: a quarter of --max-words]")
     ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Model inputs generated together in one batch.")] = 8,
+    batch_size: Annotated[
+        Optional[int], typer.Option(min=1, help="Model inputs generated together in one batch (longest first, "
+                                    "at most 4096 padded tokens on the CPU). [default: 8 on the CPU, 32 on a GPU]")
+    ] = None,
+    map_beams: Annotated[
+        Optional[int], typer.Option(min=1, help="Beams for the chunk summaries of a section too long for one "
+                                    "input, which are condensed again (1 is about 3x faster there; the brief "
+                                    "itself keeps --beams). [default: --beams]")
+    ] = None,
     email_to: Annotated[
         Optional[list[str]],
         typer.Option(help="Email the report to this address once it is written; repeat or comma-separate."),
@@ -269,12 +289,15 @@ def generate(
     attach: AttachOption = None,
     config: ConfigOption = None,
     dry_run: DryRunOption = False,
+    engine: Annotated[EngineName, typer.Option(help=ENGINE_HELP)] = EngineName.local,
+    ray_address: Annotated[Optional[str], typer.Option(help=RAY_ADDRESS_HELP)] = None,
 ) -> None:
     """Build a situation report from articles.
 
     Sentences are routed to sections (battlefield, diplomacy, reconstruction by default), each
     section is condensed into a brief that cites its sources, and the report is rendered.
     """
+    from .engine import make_engine
     from .fetch import FetchSettings, gather
     from .render import render, write_reports
     from .report import Options, build_report
@@ -306,22 +329,27 @@ def generate(
         no_repeat_ngram_size=no_repeat_ngram,
         min_words=min_words,
         batch_size=batch_size,
+        map_beams=map_beams,
         progress=not quiet,
     )
-    inputs = gather(
-        paths or [], feed or [], url or [], date=options.date, since=parse_day(since), until=parse_day(until),
-        previous=previous, out=out, settings=FetchSettings(timeout=timeout), max_bytes=parse_size(max_input_size),
-        notify=None if quiet else say,
-    )
-    log.info("read %d article(s)", len(inputs.articles))
-    # A report on a period (--until without --date) is dated by its last day.
-    options = dataclasses.replace(
-        options, date=options.date or parse_day(until), since=inputs.since, until=inputs.until
-    )
-    report = build_report(
-        inputs.articles, options, notify=None if quiet else say, previous=inputs.previous,
-        warnings=inputs.notices, dated_by=inputs.dated_by,
-    )
+    running = make_engine(engine.value, ray_address)  # before reading: no Ray, or no cluster there, fails at once
+    try:
+        inputs = gather(
+            paths or [], feed or [], url or [], date=options.date, since=parse_day(since), until=parse_day(until),
+            previous=previous, out=out, settings=FetchSettings(timeout=timeout), max_bytes=parse_size(max_input_size),
+            notify=None if quiet else say,
+        )
+        log.info("read %d article(s)", len(inputs.articles))
+        # A report on a period (--until without --date) is dated by its last day.
+        options = dataclasses.replace(
+            options, date=options.date or parse_day(until), since=inputs.since, until=inputs.until
+        )
+        report = build_report(
+            inputs.articles, options, notify=None if quiet else say, previous=inputs.previous,
+            warnings=inputs.notices, dated_by=inputs.dated_by, engine=running,
+        )
+    finally:
+        running.close()
     if out is None and not emailing:
         text = render(report, formats[0], templates)
         sys.stdout.write(text)
@@ -427,9 +455,16 @@ JobModelOption = Annotated[
 JobToOption = Annotated[
     Optional[list[str]], typer.Option("--to", help="Mail the report to this address instead of email.to; repeatable.")
 ]
+JobEngineOption = Annotated[
+    Optional[EngineName], typer.Option("--engine", help="Where the report's stages run: local or ray (report.engine).")
+]
+JobRayAddressOption = Annotated[
+    Optional[str],
+    typer.Option("--ray-address", help="Ray cluster for --engine ray: auto or HOST:PORT (report.ray_address)."),
+]
 
 
-def job_flags(inbox, out, fmt, router, backend, model, to) -> dict:
+def job_flags(inbox, out, fmt, router, backend, model, to, engine=None, ray_address=None) -> dict:
     """Flags of `daily` and `config show` as dotted setting names (None: not given)."""
     return {
         "sources.inbox": inbox,
@@ -438,6 +473,8 @@ def job_flags(inbox, out, fmt, router, backend, model, to) -> dict:
         "report.router": router.value if router else None,
         "report.backend": backend,
         "report.model": model,
+        "report.engine": engine.value if engine else None,
+        "report.ray_address": ray_address,
         "email.to": ",".join(to) if to else None,
     }
 
@@ -495,6 +532,8 @@ def daily(
     backend: JobBackendOption = None,
     model: JobModelOption = None,
     to: JobToOption = None,
+    engine: JobEngineOption = None,
+    ray_address: JobRayAddressOption = None,
 ) -> None:
     """Run the daily job once: collect new articles, build the day's report, mail it once.
 
@@ -506,7 +545,8 @@ def daily(
     from .config import load_config
     from .daily import run_daily
 
-    settings = load_config(config, flags=job_flags(inbox, out, fmt, router, backend, model, to), require_file=True)
+    settings = load_config(config, flags=job_flags(inbox, out, fmt, router, backend, model, to, engine, ray_address),
+                           require_file=True)
     outcome = run_daily(settings, force=force, day=parse_day(date), quiet=quiet)
     raise typer.Exit(outcome.exit_code)
 
@@ -527,11 +567,13 @@ def config_show(
     backend: JobBackendOption = None,
     model: JobModelOption = None,
     to: JobToOption = None,
+    engine: JobEngineOption = None,
+    ray_address: JobRayAddressOption = None,
 ) -> None:
     """Print the effective settings, secrets masked, and where each came from (default, file, env, flag)."""
     from .config import effective_settings, format_settings, load_config
 
-    settings = load_config(config, flags=job_flags(inbox, out, fmt, router, backend, model, to))
+    settings = load_config(config, flags=job_flags(inbox, out, fmt, router, backend, model, to, engine, ray_address))
     typer.echo(format_settings(effective_settings(settings)), nl=False)
 
 
@@ -608,12 +650,20 @@ def models_list(ctx: typer.Context) -> None:
 def models_pull(
     name: Annotated[Optional[str], typer.Argument(help="Registry or hub name. [default: the default model]")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no progress.")] = False,
+    prepare: Annotated[
+        bool, typer.Option(help="Also convert it for the fast CPU engine now, so the first report does not wait.")
+    ] = True,
 ) -> None:
     """Download a model into the Hugging Face cache (HF_HOME), for use offline later."""
-    from .models import pull
+    from .models import load_model, pick_device, pull, stderr_progress
 
     spec, location = pull(name, progress=not quiet and sys.stderr.isatty())
     typer.echo(f"{spec.name}: {location.path}" + (f" (revision {location.revision})" if location.revision else ""))
+    if prepare and pick_device("auto") == "cpu":
+        loaded = load_model(spec.name, "cpu", "auto", progress=stderr_progress(not quiet))
+        if loaded.runtime == "ctranslate2":
+            typer.echo(f"{spec.name}: ready for the CPU ({loaded.precision}, CTranslate2"
+                       + (", converted now)" if loaded.prepared == "built" else ", already converted)"))
 
 
 @models_app.command("check")

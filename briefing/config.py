@@ -35,6 +35,7 @@ LOG_NAME = "briefing.log"
 CRON_LOG_NAME = "cron.log"
 ROUTERS = ("auto", "cues", "embeddings")
 BACKENDS = ("auto", "seq2seq", "extractive")
+ENGINES = ("local", "ray")  # briefing.engine.ENGINES (not imported: this module loads on every command)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ KEYS: tuple[Key, ...] = (
     Key("report", "embedding_model", "str", ""),
     Key("report", "backend", "str", "auto", BACKENDS),
     Key("report", "model", "str", ""),
+    Key("report", "engine", "str", "local", ENGINES),
+    Key("report", "ray_address", "str", ""),
     Key("report", "max_words", "int", 150),
     Key("report", "templates", "path", None),
     Key("report", "prompts", "path", None),
@@ -88,6 +91,8 @@ FLAGS = {
     "report.router": "--router",
     "report.backend": "--backend",
     "report.model": "--model",
+    "report.engine": "--engine",
+    "report.ray_address": "--ray-address",
     "email.to": "--to",
     "schedule.cron": "--schedule",
 }
@@ -107,6 +112,8 @@ class Config:
     embedding_model: str | None
     backend: str
     model: str | None
+    engine: str
+    ray_address: str | None
     max_words: int
     templates: Path | None
     prompts: Path | None
@@ -259,6 +266,8 @@ def load_config(
         embedding_model=values["report.embedding_model"] or None,
         backend=values["report.backend"],
         model=values["report.model"] or None,
+        engine=values["report.engine"],
+        ray_address=values["report.ray_address"] or None,
         max_words=values["report.max_words"],
         templates=values["report.templates"],
         prompts=values["report.prompts"],
@@ -358,6 +367,8 @@ def effective_settings(config: Config, environ: Mapping[str, str] | None = None)
         "report.embedding_model": config.embedding_model or "(default)",
         "report.backend": config.backend,
         "report.model": config.model or "(default)",
+        "report.engine": config.engine,
+        "report.ray_address": config.ray_address or "(RAY_ADDRESS, else this machine's cluster, else one per run)",
         "report.max_words": config.max_words,
         "report.templates": config.templates or "(package templates)",
         "report.prompts": config.prompts or "(package sections)",
@@ -460,6 +471,13 @@ router = "auto"
 backend = "auto"
 # A model from models.txt or a local folder; empty for the registry's default.
 model = ""
+# Where splitting, routing and condensing run: "local" (in the job's process) or "ray" (on a Ray
+# cluster; pip install 'briefing[ray]', see docs/scale-out.md). The report is the same.
+engine = "local"
+# The cluster for engine = "ray": "auto" (the one this machine joined with `ray start`) or the head
+# node's "HOST:PORT". Empty: the RAY_ADDRESS variable, else this machine's cluster, else a Ray
+# instance started for each run.
+ray_address = ""
 # Word budget of each section's brief.
 max_words = 150
 # Folders that override the package's templates and section definitions, file by file.

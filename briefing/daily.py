@@ -311,6 +311,7 @@ class _Job:
     def _build(self, day_articles: list[Article], new: list[Article], previous: ReportRow | None):
         """Build, write and record the day's report; returns its row and the report."""
         from .changes import resolve_previous
+        from .engine import make_engine
         from .render import write_reports
         from .report import Options, build_report, report_to_dict
 
@@ -331,10 +332,11 @@ class _Job:
         # Like `generate --out`: sections say what is new since the last report of an earlier day.
         before = resolve_previous(None, config.output, self.day, notify=lambda message: log.info("%s", message))
         shown = [p.message[:1].upper() + p.message[1:] for p in self.problems if p.kind in ("feeds", "inbox")]
-        report = build_report(
-            day_articles, options, notify=lambda notice: self.warn("model", notice), previous=before,
-            warnings=list(dict.fromkeys(shown)),
-        )
+        with make_engine(config.engine, config.ray_address if config.engine == "ray" else None) as engine:
+            report = build_report(
+                day_articles, options, notify=lambda notice: self.warn("model", notice), previous=before,
+                warnings=list(dict.fromkeys(shown)), engine=engine,
+            )
         if previous is not None:
             built = dt.datetime.fromisoformat(previous.built_at).astimezone().strftime("%H:%M")
             report.notices.append(

@@ -7,18 +7,33 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from . import __version__
 from .articles import Article
-from .condense import NO_DEVELOPMENTS, Brief, Condenser, Statement, get_condenser
-from .dedupe import attach_support, cluster, keep_conflicts, outlet_count, outlet_key, respell, section_inputs, spellings
+from .condense import NO_DEVELOPMENTS, Brief, Condenser, SectionInput, Statement
+from .dedupe import (
+    Clusters,
+    attach_support,
+    cluster,
+    keep_conflicts,
+    outlet_count,
+    outlet_key,
+    respell,
+    section_inputs,
+    spellings,
+)
 from .facts import KeyFigure, key_figures
-from .places import load_places
-from .routing import Router, Routing, make_router, route
+from .places import Places, load_places
+from .routing import Router, Routing
 from .sections import Section, available_sections, select_sections
-from .text import Sentence, split_article
+from .stages import Condensed, CondenseTask, Routed, RouteTask, condense_batches, shards
+from .text import Sentence
 from .window import Window, select
+
+if TYPE_CHECKING:
+    from .changes import Dropped
+    from .engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +60,8 @@ class Options:
     seed: int = 0
     no_repeat_ngram_size: int = 3
     min_words: int | None = None
-    batch_size: int = 8
+    batch_size: int | None = None  # inputs per generate call; None: 8 on the CPU, 32 on a GPU
+    map_beams: int | None = None  # beams for chunk summaries that are condensed again; None: beams
     progress: bool = False  # show loading and generation progress on stderr (when it is a terminal)
     max_words: int = DEFAULT_MAX_WORDS
     key_points: int = 5
@@ -98,6 +114,18 @@ class Report:
         return [brief.section for brief in self.briefs]
 
 
+@dataclass(frozen=True)
+class ReportJob:
+    """One report of a job: its articles, the options that shape it, and what :func:`build_report` also takes."""
+
+    articles: Sequence[Article]
+    options: Options = Options()
+    notify: Callable[[str], None] | None = None
+    previous: Report | None = None
+    warnings: Sequence[str] = ()
+    dated_by: Mapping[str, str] | None = None
+
+
 def build_report(
     articles: Sequence[Article],
     options: Options = Options(),
@@ -108,97 +136,172 @@ def build_report(
     previous: Report | None = None,
     warnings: Sequence[str] = (),
     dated_by: Mapping[str, str] | None = None,
+    engine: "Engine | None" = None,
 ) -> Report:
     """Articles in, report data out: split, route, merge facts told twice, condense, pick key points and figures.
 
     ``router`` and ``condenser`` override the ones ``options`` names (a long-running process can
-    keep one loaded model and reuse it). ``notify`` receives notices meant for the user's stderr.
+    keep one loaded model and reuse it); they run in this process, on the local engine.
+    ``notify`` receives notices meant for the user's stderr.
     ``previous``: the last report; what it said is not repeated (``briefing.changes``).
     ``warnings``: notices already shown (sources that failed), kept in the report.
     ``dated_by``: article id -> where its date comes from (``briefing.window``).
+    ``engine``: where splitting, routing and condensing run (``briefing.engine``); default: here.
     """
-    notices: list[str] = list(warnings)
+    if router is not None or condenser is not None:
+        if engine is not None and engine.name != "local":
+            from .errors import ConfigError
 
-    def notice(message: str) -> None:
-        notices.append(message)
-        if notify is not None:
-            notify(message)
+            raise ConfigError("a router or condenser object can only be used on the local engine",
+                              "leave them out: the engine builds them from the options")
+        from .engine import LocalEngine
 
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    every_section = available_sections(options.prompts_dir)
-    sections = select_sections(every_section, options.sections)
-    since, until = options.since, options.until
-    if since is not None or until is not None:  # only the articles of that period; none is an error
-        window = Window(since or dt.date.min, until or dt.date.max, strict=True)
-        articles = [a for a in articles if a.date in window] or select(articles, window).articles
-    dates = [a.date for a in articles if a.date is not None]
-    since, until = since or min(dates, default=None), until or max(dates, default=None)
-    sentences: list[Sentence] = [s for article in articles for s in split_article(article)]
-    timings["split"] = time.perf_counter() - started
+        engine = LocalEngine(router, condenser)
+    job = ReportJob(articles, options, notify, previous, tuple(warnings), dated_by)
+    return build_reports([job], engine)[0]
 
-    mark = time.perf_counter()
-    if router is None:
-        router = make_router(options.router, model=options.embedding_model, notify=notice)
-    routed = route(sentences, sections, router, among=every_section)
-    timings["route"] = time.perf_counter() - mark
 
-    mark = time.perf_counter()
-    places = load_places(options.prompts_dir)
-    clusters = cluster(routed, articles, places)  # one fact told by several articles is one input
-    dropped = None
-    if previous is not None:
-        from .changes import drop_reported, summary
+def build_reports(jobs: Sequence[ReportJob], engine: "Engine | None" = None) -> list[Report]:
+    """Several reports in one go (say, one per region), their stages run together on one engine.
 
-        clusters, dropped = drop_reported(clusters, previous, places)
-    inputs = section_inputs(clusters, sections, options.max_words, articles)
-    timings["dedupe"] = time.perf_counter() - mark
+    Every report's shards are routed in one round of tasks, then every report's sections are
+    condensed in one round, so an engine with many workers keeps them busy. Each report comes out
+    the same as :func:`build_report` builds it alone, on any engine.
+    """
+    if engine is None:
+        from .engine import LocalEngine
 
-    mark = time.perf_counter()
-    if condenser is None:
-        if options.backend == "extractive":
-            condenser = get_condenser("extractive")
-        else:  # the model, or the extractive fallback with one notice when it cannot be loaded
-            from .condense.seq2seq import condenser_for
+        engine = LocalEngine()
+    builds = [_Build.start(job) for job in jobs]
+    tasks = [task for number, build in enumerate(builds) for task in build.route_tasks(number)]
+    results = engine.route(tasks)
+    for number, build in enumerate(builds):
+        build.take_routing([r for r in results if r.report == number])
+    tasks = [task for number, build in enumerate(builds) for task in build.condense_tasks(number)]
+    results = engine.condense(tasks)
+    return [build.finish([r for r in results if r.report == number]) for number, build in enumerate(builds)]
 
-            condenser = condenser_for(options, notify=notice)
-    briefs = condenser.condense([item for item in inputs if item.sentences])
-    by_key = {brief.section.key: brief for brief in briefs}
-    briefs = [by_key.get(section.key) or Brief(section, [], "none", notes=[NO_DEVELOPMENTS]) for section in sections]
-    briefs = attach_support(briefs, clusters)  # every outlet telling a fact is cited
-    briefs, conflicts = keep_conflicts(briefs, clusters)
-    briefs = respell(briefs, places, spellings(articles, places))
-    timings["condense"] = time.perf_counter() - mark
 
-    placed = [
-        (brief.section.key, source)
-        for brief in briefs
-        for statement in brief.statements
-        for source in statement.sources
-    ]
-    figures = key_figures(placed)
-    dated_by = dated_by or {}
-    sources = [Source(number, article, dated_by.get(article.id)) for number, article in enumerate(articles, start=1)]
-    report = Report(
-        title=options.title,
-        date=options.date or dt.date.today(),
-        generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
-        briefs=briefs,
-        key_points=pick_key_points(briefs, options.key_points),
-        figures=figures,
-        sources=sources,
-        routing=routed,
-        router=getattr(router, "name", type(router).__name__),
-        notices=notices,
-        timings={k: round(v, 4) for k, v in timings.items()},
-        since=since,
-        until=until,
-        previous=summary(previous) if previous is not None else None,
-        repeated=dict(dropped.repeated) if dropped is not None else {},
-        conflicts=conflicts,
-    )
-    report.timings["total"] = round(time.perf_counter() - started, 4)
-    return report
+@dataclass
+class _Build:
+    """One report on its way through the stages; the parts between the parallel ones run here."""
+
+    job: ReportJob
+    articles: list[Article]
+    sections: list[Section]
+    every_section: list[Section]
+    since: dt.date | None
+    until: dt.date | None
+    started: float
+    notices: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    routed: list[Routing] = field(default_factory=list)
+    router: str = ""
+    places: Places | None = None
+    clusters: Clusters | None = None
+    dropped: "Dropped | None" = None
+    inputs: list[SectionInput] = field(default_factory=list)
+
+    def notice(self, messages: Sequence[str]) -> None:
+        """Notices from a stage's tasks, each once: every task of one router or condenser repeats its notices."""
+        for message in dict.fromkeys(messages):
+            self.notices.append(message)
+            if self.job.notify is not None:
+                self.job.notify(message)
+
+    @classmethod
+    def start(cls, job: ReportJob) -> "_Build":
+        """The report's sections, and its articles: those of the period the options give."""
+        started = time.perf_counter()
+        options = job.options
+        every_section = available_sections(options.prompts_dir)
+        sections = select_sections(every_section, options.sections)
+        articles = list(job.articles)
+        since, until = options.since, options.until
+        if since is not None or until is not None:  # only the articles of that period; none is an error
+            window = Window(since or dt.date.min, until or dt.date.max, strict=True)
+            articles = [a for a in articles if a.date in window] or select(articles, window).articles
+        dates = [a.date for a in articles if a.date is not None]
+        since, until = since or min(dates, default=None), until or max(dates, default=None)
+        return cls(job, articles, sections, every_section, since, until, started, notices=list(job.warnings))
+
+    def route_tasks(self, number: int) -> list[RouteTask]:
+        return [
+            RouteTask(number, k, shard, tuple(self.sections), tuple(self.every_section), self.job.options)
+            for k, shard in enumerate(shards(self.articles))
+        ]
+
+    def take_routing(self, results: Sequence[Routed]) -> None:
+        """The shards' routing, in article order; then facts told by several articles merged into one input."""
+        results = sorted(results, key=lambda r: r.shard)
+        self.notice([n for r in results for n in r.notices])
+        self.routed = [item for r in results for item in r.routing]
+        self.router = results[0].router
+        self.timings["split"] = sum(r.seconds.get("split", 0.0) for r in results)
+        self.timings["route"] = sum(r.seconds.get("route", 0.0) for r in results)
+
+        mark = time.perf_counter()
+        options = self.job.options
+        self.places = load_places(options.prompts_dir)
+        # One fact told by several articles is one input.
+        self.clusters = cluster(self.routed, self.articles, self.places)
+        if self.job.previous is not None:
+            from .changes import drop_reported
+
+            self.clusters, self.dropped = drop_reported(self.clusters, self.job.previous, self.places)
+        self.inputs = section_inputs(self.clusters, self.sections, options.max_words, self.articles)
+        self.timings["dedupe"] = time.perf_counter() - mark
+
+    def condense_tasks(self, number: int) -> list[CondenseTask]:
+        batches = condense_batches(self.inputs)
+        return [CondenseTask(number, k, batch, self.job.options) for k, batch in enumerate(batches)]
+
+    def finish(self, results: Sequence[Condensed]) -> Report:
+        """The briefs in section order, cited by every outlet that told their facts; key points and figures."""
+        results = sorted(results, key=lambda r: r.batch)
+        self.notice([n for r in results for n in r.notices])
+        mark = time.perf_counter()
+        by_key = {brief.section.key: brief for r in results for brief in r.briefs}
+        briefs = [by_key.get(s.key) or Brief(s, [], "none", notes=[NO_DEVELOPMENTS]) for s in self.sections]
+        briefs = attach_support(briefs, self.clusters)  # every outlet telling a fact is cited
+        briefs, conflicts = keep_conflicts(briefs, self.clusters)
+        briefs = respell(briefs, self.places, spellings(self.articles, self.places))
+        self.timings["condense"] = sum(r.seconds for r in results) + time.perf_counter() - mark
+
+        placed = [
+            (brief.section.key, source)
+            for brief in briefs
+            for statement in brief.statements
+            for source in statement.sources
+        ]
+        job, options = self.job, self.job.options
+        dated_by = job.dated_by or {}
+        sources = [Source(n, article, dated_by.get(article.id)) for n, article in enumerate(self.articles, start=1)]
+        previous = None
+        if job.previous is not None:
+            from .changes import summary
+
+            previous = summary(job.previous)
+        report = Report(
+            title=options.title,
+            date=options.date or dt.date.today(),
+            generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+            briefs=briefs,
+            key_points=pick_key_points(briefs, options.key_points),
+            figures=key_figures(placed),
+            sources=sources,
+            routing=self.routed,
+            router=self.router,
+            notices=self.notices,
+            timings={k: round(v, 4) for k, v in self.timings.items()},
+            since=self.since,
+            until=self.until,
+            previous=previous,
+            repeated=dict(self.dropped.repeated) if self.dropped is not None else {},
+            conflicts=conflicts,
+        )
+        report.timings["total"] = round(time.perf_counter() - self.started, 4)
+        return report
 
 
 def pick_key_points(briefs: Sequence[Brief], limit: int = 5) -> list[KeyPoint]:

@@ -256,3 +256,16 @@ def test_cli_rejects_threads_below_one_and_a_bad_runtime(tiny_bart):
                      "--precision", "int8", env=ONE_THREAD)
     assert result.returncode == 3 and "int8 runs in CTranslate2" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_pull_prepares_the_fast_engine_so_the_first_report_does_not_wait(tiny_bart, tmp_path):
+    env = {**ONE_THREAD, "BRIEFING_HOME": str(tmp_path / "home")}
+    first = run_cli("models", "pull", str(tiny_bart), env=env)  # a folder: nothing to download
+    assert first.returncode == 0, first.stderr
+    assert "ready for the CPU (int8, CTranslate2, converted now)" in first.stdout
+    assert len(list((tmp_path / "home" / "cache" / "ct2").iterdir())) == 1
+    again = run_cli("models", "pull", str(tiny_bart), env=env)
+    assert "already converted" in again.stdout
+    skipped = run_cli("models", "pull", str(tiny_bart), "--no-prepare", env={**env, "BRIEFING_HOME": str(tmp_path / "h2")})
+    assert skipped.returncode == 0 and "ready for the CPU" not in skipped.stdout
+    assert not (tmp_path / "h2" / "cache" / "ct2").exists()

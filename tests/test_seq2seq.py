@@ -15,7 +15,7 @@ import pytest
 
 from briefing.articles import read_inputs
 from briefing.condense import SectionInput
-from briefing.condense.seq2seq import FALLBACK, METHOD, Seq2SeqCondenser, generation_config, prepared
+from briefing.condense.seq2seq import BATCH_LIMITS, FALLBACK, METHOD, Seq2SeqCondenser, generation_config, prepared
 from briefing.report import Options, build_report
 from briefing.sections import available_sections
 from briefing.text import split_article
@@ -303,6 +303,7 @@ def test_batches_are_cut_by_padded_tokens_and_by_count():
     by_size = [sizes[k] for k in order]
     assert Seq2SeqCondenser("unused", batch_tokens=200).batched(order, by_size) == [[4], [0, 1], [2, 3]]
     assert Seq2SeqCondenser("unused", batch_tokens=10_000, batch_size=2).batched(order, by_size) == [[4, 0], [1, 2], [3]]
+    assert Seq2SeqCondenser("unused").batch_limits() == BATCH_LIMITS["cpu"] == (8, 4096)
     assert Seq2SeqCondenser("unused", batch_tokens=1).batched(order, by_size) == [[4], [0], [1], [2], [3]]
 
 
@@ -313,3 +314,17 @@ def test_a_token_budget_splits_a_generate_call(tiny_bart):
     split = Seq2SeqCondenser(str(tiny_bart), beams=2, batch_tokens=1)
     split.condense(inputs)
     assert whole.trace.batches == [len(inputs)] and split.trace.batches == [1] * len(inputs)
+
+
+def test_map_beams_apply_to_intermediate_rounds_only(tiny_bart):
+    """--map-beams 1: chunk summaries that are condensed again are greedy; the brief itself keeps --beams."""
+    sentences = tuple(seed_sentences())
+    item = SectionInput(available_sections()[0], sentences, tuple(0.8 for _ in sentences), max_words=20)
+    condenser = Seq2SeqCondenser(str(tiny_bart), beams=4, map_beams=1)
+    condenser.condense([item])
+    rounds = condenser.trace.rounds
+    assert len(rounds) >= 2 and len(rounds[-1]) == 1 and rounds[-1][0].final
+    assert set(condenser.trace.beams[:-1]) == {1} and condenser.trace.beams[-1] == 4
+    plain = Seq2SeqCondenser(str(tiny_bart), beams=4)
+    plain.condense([item])
+    assert set(plain.trace.beams) == {4}

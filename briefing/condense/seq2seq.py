@@ -18,7 +18,7 @@ import logging
 import string
 import time
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -36,6 +36,9 @@ FALLBACK = "extractive-fallback"
 BACKENDS = ("auto", "seq2seq", "extractive")
 TOKENS_PER_WORD = 1.4  # generation budgets are in words; models count tokens
 MAX_ROUNDS = 8
+# Inputs and padded input tokens per generate call unless --batch-size says otherwise. On the CPU
+# more rows cost about linearly (benchmarks/README.md); a GPU has the parallelism to take more.
+BATCH_LIMITS = {"cpu": (8, 4096), "gpu": (32, 16384)}
 FAMILIES_FILE = "_families.toml"
 
 
@@ -107,13 +110,15 @@ class Settings:
     no_repeat_ngram_size: int = 3
     seed: int = 0
     min_words: int | None = None  # default: a quarter of each section's max_words
-    batch_size: int = 8  # inputs per generate call, at most
-    batch_tokens: int = 4096  # input tokens per generate call (rows x longest input), at most
+    batch_size: int | None = None  # inputs per generate call, at most (None: BATCH_LIMITS for the device)
+    batch_tokens: int | None = None  # input tokens per generate call (rows x longest input), at most
     max_new_tokens: int | None = None  # fixed generation length, for benchmarks and checks
     min_new_tokens: int | None = None
+    map_beams: int | None = None  # beams for inputs whose output is condensed again (None: `beams`)
 
     def __post_init__(self) -> None:
-        if self.beams < 1 or self.batch_size < 1 or self.no_repeat_ngram_size < 0 or self.batch_tokens < 1:
+        if (self.beams < 1 or (self.batch_size or 1) < 1 or self.no_repeat_ngram_size < 0
+                or (self.batch_tokens or 1) < 1 or (self.map_beams or 1) < 1):
             raise ConfigError("--beams and --batch-size must be 1 or more, --no-repeat-ngram 0 or more")
 
 
@@ -134,6 +139,7 @@ class Trace:
     limit: int = 0
     rounds: list[list[Job]] = field(default_factory=list)
     batches: list[int] = field(default_factory=list)
+    beams: list[int] = field(default_factory=list)  # the beam width of each generate call
     outputs: list[list[str]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -156,7 +162,7 @@ class Seq2SeqCondenser:
         seed: int = 0,
         no_repeat_ngram_size: int = 3,
         min_words: int | None = None,
-        batch_size: int = 8,
+        batch_size: int | None = None,
         max_new_tokens: int | None = None,
         min_new_tokens: int | None = None,
         prompts_dir: Path | None = None,
@@ -165,7 +171,8 @@ class Seq2SeqCondenser:
         fallback: bool = False,
         threads: int | None = None,
         runtime: str = "auto",
-        batch_tokens: int = 4096,
+        batch_tokens: int | None = None,
+        map_beams: int | None = None,
     ):
         self.model_name = model
         self.threads = threads
@@ -173,7 +180,7 @@ class Seq2SeqCondenser:
         self.device = device
         self.precision = precision
         self.settings = Settings(beams, no_repeat_ngram_size, seed, min_words, batch_size, batch_tokens, max_new_tokens,
-                                 min_new_tokens)
+                                 min_new_tokens, map_beams)
         self.prompts_dir = prompts_dir
         self.progress = progress
         self.notify = notify
@@ -341,19 +348,20 @@ class Seq2SeqCondenser:
         outputs: list[str] = [""] * len(jobs)
         groups: dict[tuple[int, int], list[int]] = {}
         for k, job in enumerate(jobs):
-            groups.setdefault(self.lengths(inputs[job.item], job.final), []).append(k)
+            beams = self.settings.beams if job.final or self.settings.map_beams is None else self.settings.map_beams
+            groups.setdefault((*self.lengths(inputs[job.item], job.final), beams), []).append(k)
         batches: list[tuple[list[int], int, int]] = []
-        for (top, bottom), members in groups.items():
+        for (top, bottom, beams), members in groups.items():
             members.sort(key=lambda k: -jobs[k].tokens)  # similar lengths together: little padding
             for batch in self.batched(members, [jobs[k].tokens for k in members]):
                 low = bottom
                 if self.settings.min_new_tokens is None:  # a short input gets no long summary forced on it
                     low = min(bottom, max(1, min(jobs[k].tokens for k in batch) // 2))
-                batches.append((batch, top, low))
-        for n, (batch, top, bottom) in enumerate(batches, start=1):
+                batches.append((batch, top, low, beams))
+        for n, (batch, top, bottom, beams) in enumerate(batches, start=1):
             if self.progress:
                 self.progress(f"generating: round {round_number}, batch {n}/{len(batches)} ({len(batch)} inputs)…")
-            texts = self.generate_batch([jobs[k].text for k in batch], top, bottom)
+            texts = self.generate_batch([jobs[k].text for k in batch], top, bottom, beams)
             for k, text in zip(batch, texts):
                 outputs[k] = text
         if self.progress and batches:
@@ -363,11 +371,12 @@ class Seq2SeqCondenser:
     def batched(self, members: list[int], sizes: list[int]) -> list[list[int]]:
         """``members`` (longest first) cut into batches of at most ``batch_size`` inputs and
         ``batch_tokens`` padded input tokens (rows times the longest); a single input always fits."""
+        most, budget = self.batch_limits()
         batches: list[list[int]] = []
         longest = 0
         for member, size in zip(members, sizes):
-            if batches and len(batches[-1]) < self.settings.batch_size:
-                if max(longest, size) * (len(batches[-1]) + 1) <= self.settings.batch_tokens:
+            if batches and len(batches[-1]) < most:
+                if max(longest, size) * (len(batches[-1]) + 1) <= budget:
                     batches[-1].append(member)
                     longest = max(longest, size)
                     continue
@@ -375,14 +384,23 @@ class Seq2SeqCondenser:
             longest = size
         return batches
 
-    def generate_batch(self, texts: Sequence[str], max_new_tokens: int, min_new_tokens: int) -> list[str]:
+    def batch_limits(self) -> tuple[int, int]:
+        """(inputs, padded input tokens) per generate call: the settings, else the device's defaults."""
+        device = self.loaded.device if self.loaded is not None else "cpu"
+        inputs, tokens = BATCH_LIMITS["cpu" if device == "cpu" else "gpu"]
+        return self.settings.batch_size or inputs, self.settings.batch_tokens or tokens
+
+    def generate_batch(self, texts: Sequence[str], max_new_tokens: int, min_new_tokens: int,
+                       beams: int | None = None) -> list[str]:
         """One generate call over ``texts`` (each already known to fit the input limit)."""
         loaded = self.load()
+        settings = self.settings if beams is None else replace(self.settings, beams=beams)
         if loaded.runtime == "ctranslate2":
-            outputs = loaded.model.generate(texts, beams=self.settings.beams,
-                                            no_repeat_ngram_size=self.settings.no_repeat_ngram_size,
+            outputs = loaded.model.generate(texts, beams=settings.beams,
+                                            no_repeat_ngram_size=settings.no_repeat_ngram_size,
                                             max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens)
             self.trace.batches.append(len(texts))
+            self.trace.beams.append(settings.beams)
             return [clean_output(text) for text in outputs]
         import torch
 
@@ -391,11 +409,12 @@ class Seq2SeqCondenser:
         if encoded["input_ids"].shape[1] > self.limit:  # pack() makes this impossible; never truncate
             raise ModelError(f"internal error: an input of {encoded['input_ids'].shape[1]} tokens exceeds the limit")
         encoded = {key: value.to(loaded.device) for key, value in encoded.items()}
-        config = generation_config(model, self.settings, max_new_tokens, min_new_tokens)
+        config = generation_config(model, settings, max_new_tokens, min_new_tokens)
         torch.manual_seed(self.settings.seed)
         with torch.inference_mode():
             output = model.generate(**prepared(model, encoded, config), generation_config=config)
         self.trace.batches.append(len(texts))
+        self.trace.beams.append(settings.beams)
         return [clean_output(text) for text in tokenizer.batch_decode(output, skip_special_tokens=True)]
 
 
@@ -556,13 +575,14 @@ def condenser_for(options, notify: Callable[[str], None] | None = None):
         seed=getattr(options, "seed", 0),
         no_repeat_ngram_size=getattr(options, "no_repeat_ngram_size", 3),
         min_words=getattr(options, "min_words", None),
-        batch_size=getattr(options, "batch_size", 8),
+        batch_size=getattr(options, "batch_size", None),
         prompts_dir=getattr(options, "prompts_dir", None),
         progress=stderr_progress(getattr(options, "progress", False)),
         notify=notify,
         fallback=backend == "auto",
         threads=getattr(options, "threads", None),
         runtime=getattr(options, "runtime", "auto"),
+        map_beams=getattr(options, "map_beams", None),
     )
     try:
         condenser.load()
