@@ -274,9 +274,14 @@ def generate(
     ] = None,
     map_beams: Annotated[
         Optional[int], typer.Option(min=1, help="Beams for the chunk summaries of a section too long for one "
-                                    "input, which are condensed again (1 is about 3x faster there; the brief "
-                                    "itself keeps --beams). [default: --beams]")
+                                    "input, which are condensed again (1 saves ~15% there; the brief itself "
+                                    "keeps --beams). [default: --beams]")
     ] = None,
+    max_chunks: Annotated[
+        int, typer.Option(min=0, help="Model inputs a section's facts may fill. With more, the model reads the facts "
+                          "most outlets reported, then the most clearly on-topic, and the brief says so. "
+                          "0: every fact, condensed in rounds.")
+    ] = 4,
     email_to: Annotated[
         Optional[list[str]],
         typer.Option(help="Email the report to this address once it is written; repeat or comma-separate."),
@@ -330,6 +335,7 @@ def generate(
         min_words=min_words,
         batch_size=batch_size,
         map_beams=map_beams,
+        max_chunks=max_chunks,
         progress=not quiet,
     )
     running = make_engine(engine.value, ray_address)  # before reading: no Ray, or no cluster there, fails at once

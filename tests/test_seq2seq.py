@@ -158,7 +158,7 @@ def test_family_shaping(tiny_bart, tiny_t5, briefing_home):
 def test_long_section_is_condensed_in_rounds_and_never_truncated(tiny_bart):
     """5x the model's input limit: chunks at sentence boundaries, every sentence seen once, no truncation."""
     sentences = tuple(seed_sentences())
-    condenser = Seq2SeqCondenser(str(tiny_bart), precision="fp32", beams=2)
+    condenser = Seq2SeqCondenser(str(tiny_bart), precision="fp32", beams=2, max_chunks=0)
     condenser.load()
     limit = condenser.limit
     total = sum(condenser.count([s.text for s in sentences]))
@@ -328,3 +328,29 @@ def test_map_beams_apply_to_intermediate_rounds_only(tiny_bart):
     plain = Seq2SeqCondenser(str(tiny_bart), beams=4)
     plain.condense([item])
     assert set(plain.trace.beams) == {4}
+
+
+def test_a_section_larger_than_max_chunks_gives_the_model_its_best_supported_facts(tiny_bart):
+    """Past --max-chunks inputs, the model reads the facts most outlets told, then the most on-topic,
+    in source order; the brief says how many of how many it read."""
+    sentences = tuple(seed_sentences())
+    outlets = tuple(3 if k % 7 == 0 else 1 for k in range(len(sentences)))
+    scores = tuple(round(0.3 + 0.6 * ((k * 37) % 11) / 10, 3) for k in range(len(sentences)))
+    item = SectionInput(available_sections()[0], sentences, scores, max_words=20, outlets=outlets)
+    condenser = Seq2SeqCondenser(str(tiny_bart), beams=1, max_chunks=2)
+    brief = condenser.condense([item])[0]
+    first = condenser.trace.rounds[0]
+    assert len(first) <= 3 and all(job.tokens <= condenser.limit for job in first)
+    read, total = condenser.trace.read[0]
+    assert total == len(sentences) and 0 < read < total
+    seen = " ".join(job.text for job in first)
+    kept = [k for k, s in enumerate(sentences) if s.text in seen]
+    assert len(kept) == read
+    assert all(k in kept for k in range(len(sentences)) if outlets[k] == 3)  # corroborated facts first
+    dropped = [k for k in range(len(sentences)) if k not in kept]
+    assert min(scores[k] for k in kept if outlets[k] == 1) >= max(scores[k] for k in dropped)  # then on-topic
+    assert seen == " ".join(sentences[k].text for k in kept)  # in source order
+    assert any(f"The model read {read} of {total} facts" in note for note in brief.notes)
+    everything = Seq2SeqCondenser(str(tiny_bart), beams=1, max_chunks=0)
+    everything.condense([item])
+    assert everything.trace.read == {} and len(everything.trace.rounds[0]) > 2

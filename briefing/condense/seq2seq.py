@@ -36,6 +36,10 @@ FALLBACK = "extractive-fallback"
 BACKENDS = ("auto", "seq2seq", "extractive")
 TOKENS_PER_WORD = 1.4  # generation budgets are in words; models count tokens
 MAX_ROUNDS = 8
+# A section whose facts fill more than this many model inputs gives the model those most outlets
+# reported, then the most clearly on-topic (the encoder's cost grows with every token it reads:
+# ~1 s per 800 tokens for distilbart int8 on 2 cores, benchmarks/README.md).
+MAX_CHUNKS = 4
 # Inputs and padded input tokens per generate call unless --batch-size says otherwise. On the CPU
 # more rows cost about linearly (benchmarks/README.md); a GPU has the parallelism to take more.
 BATCH_LIMITS = {"cpu": (8, 4096), "gpu": (32, 16384)}
@@ -115,6 +119,7 @@ class Settings:
     max_new_tokens: int | None = None  # fixed generation length, for benchmarks and checks
     min_new_tokens: int | None = None
     map_beams: int | None = None  # beams for inputs whose output is condensed again (None: `beams`)
+    max_chunks: int | None = MAX_CHUNKS  # model inputs a section's facts may fill (None or 0: all of them)
 
     def __post_init__(self) -> None:
         if (self.beams < 1 or (self.batch_size or 1) < 1 or self.no_repeat_ngram_size < 0
@@ -141,6 +146,7 @@ class Trace:
     batches: list[int] = field(default_factory=list)
     beams: list[int] = field(default_factory=list)  # the beam width of each generate call
     outputs: list[list[str]] = field(default_factory=list)
+    read: dict[int, tuple[int, int]] = field(default_factory=dict)  # section -> (facts the model read, facts)
     seconds: float = 0.0
 
 
@@ -173,6 +179,7 @@ class Seq2SeqCondenser:
         runtime: str = "auto",
         batch_tokens: int | None = None,
         map_beams: int | None = None,
+        max_chunks: int | None = MAX_CHUNKS,
     ):
         self.model_name = model
         self.threads = threads
@@ -180,7 +187,7 @@ class Seq2SeqCondenser:
         self.device = device
         self.precision = precision
         self.settings = Settings(beams, no_repeat_ngram_size, seed, min_words, batch_size, batch_tokens, max_new_tokens,
-                                 min_new_tokens, map_beams)
+                                 min_new_tokens, map_beams, max_chunks)
         self.prompts_dir = prompts_dir
         self.progress = progress
         self.notify = notify
@@ -232,7 +239,11 @@ class Seq2SeqCondenser:
             if self.notify:
                 self.notify(f"{error.message}; condensing extractively instead")
             return FallbackCondenser(f"The model failed: {error.message}.").condense(inputs)
-        return [brief_from_generation(item, text, loaded.label) for item, text in zip(inputs, generated)]
+        briefs = [brief_from_generation(item, text, loaded.label) for item, text in zip(inputs, generated)]
+        for number, (read, total) in self.trace.read.items():
+            briefs[number].notes.append(f"The model read {read} of {total} facts: those most outlets reported, "
+                                        "then the most clearly on-topic (--max-chunks).")
+        return briefs
 
     # generation in rounds
 
@@ -240,7 +251,7 @@ class Seq2SeqCondenser:
         """The model's text for each section: chunks condensed and re-condensed until one input fits."""
         started = time.perf_counter()
         self.trace = Trace(limit=self.limit)
-        pieces: dict[int, list[str]] = {i: [s.text for s in item.sentences] for i, item in enumerate(inputs)}
+        pieces: dict[int, list[str]] = {i: self.select(i, item) for i, item in enumerate(inputs)}
         done: dict[int, str] = {}
         for number in range(1, MAX_ROUNDS + 1):
             jobs: list[Job] = []
@@ -266,6 +277,32 @@ class Seq2SeqCondenser:
                              f"{MAX_ROUNDS} rounds of condensing", "lower --max-words or use a model with a longer input")
         self.trace.seconds = time.perf_counter() - started
         return [done.get(i, "") for i in range(len(inputs))]
+
+    def select(self, number: int, item: SectionInput) -> list[str]:
+        """The section's facts the model reads, in source order: all of them when they fill at most
+        ``max_chunks`` inputs, else the facts most outlets reported, then the most clearly on-topic
+        (routing score), as many as fill that many inputs (packing at sentence boundaries may need
+        one more). The brief says how many it read."""
+        texts = [s.text for s in item.sentences]
+        chunks = self.settings.max_chunks
+        if not chunks or not texts:
+            return texts
+        budget = chunks * (self.limit - self.count([self.shaped(item, "")])[0])
+        empty = self.count([""])[0]
+        sizes = [n - empty + 1 for n in self.count(texts)]
+        if sum(sizes) <= budget:
+            return texts
+        outlets = item.outlets if len(item.outlets) == len(texts) else (1,) * len(texts)
+        scores = item.scores if len(item.scores) == len(texts) else (0.0,) * len(texts)
+        kept: set[int] = set()
+        used = 0
+        for k in sorted(range(len(texts)), key=lambda k: (-outlets[k], -scores[k], k)):
+            if used + sizes[k] > budget:  # strictly by rank: no lower fact slips into the gap
+                break
+            kept.add(k)
+            used += sizes[k]
+        self.trace.read[number] = (len(kept), len(texts))
+        return [texts[k] for k in sorted(kept)]
 
     def shaped(self, item: SectionInput, text: str) -> str:
         return self.shape.render(text, item.section.instruction, item.section.title)
@@ -583,6 +620,7 @@ def condenser_for(options, notify: Callable[[str], None] | None = None):
         threads=getattr(options, "threads", None),
         runtime=getattr(options, "runtime", "auto"),
         map_beams=getattr(options, "map_beams", None),
+        max_chunks=getattr(options, "max_chunks", MAX_CHUNKS),
     )
     try:
         condenser.load()
