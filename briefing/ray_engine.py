@@ -103,8 +103,11 @@ def bootstrap_address(address: str | None) -> str | None:
         raise EngineError(f"cannot read the Ray address '{address}'", "write it as auto or HOST:PORT") from None
 
 
-def check_reachable(target: str, timeout: float = CONNECT_TIMEOUT) -> None:
-    """Fail at once, with one clear line, when nothing listens at the cluster's address."""
+def check_reachable(target: str, timeout: float = CONNECT_TIMEOUT, given: str | None = None) -> None:
+    """Fail at once, with one clear line, when nothing listens at the cluster's address.
+
+    ``given``: the address as the user wrote it (Ray rewrites 127.0.0.1 to this machine's IP);
+    the message names both when they differ."""
     host, _, port = target.rpartition(":")
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
@@ -112,7 +115,8 @@ def check_reachable(target: str, timeout: float = CONNECT_TIMEOUT) -> None:
         raise EngineError(f"cannot read the Ray address '{target}'", "write it as auto or HOST:PORT") from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise EngineError(f"no Ray cluster answers at {target} ({reason})", START_HINT) from None
+        where = target if not given or given == target else f"{given} (= {target})"
+        raise EngineError(f"no Ray cluster answers at {where} ({reason})", START_HINT) from None
 
 
 class RayEngine:
@@ -143,7 +147,7 @@ class RayEngine:
         if not ray.is_initialized():
             target = bootstrap_address(address)
             if target is not None:
-                check_reachable(target)
+                check_reachable(target, given=address)
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
             except (ConnectionError, RuntimeError, ValueError) as exc:  # something answered, but not as Ray
