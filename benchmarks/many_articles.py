@@ -27,18 +27,24 @@ def corpus_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.txt") if not p.name.endswith(".summary.txt"))
 
 
-def make_inputs(files: list[Path], count: int, into: Path) -> None:
-    """``count`` article files: the corpus, then copies under other outlets' names."""
+def make_inputs(files: list[Path], count: int, into: Path, distinct_urls: bool = False) -> None:
+    """``count`` article files: the corpus, then copies under other outlets' names (and URLs of their
+    own with ``distinct_urls``)."""
     for n in range(count):
         source = files[n % len(files)]
         copy = n // len(files)
         text = source.read_text(encoding="utf-8")
         if copy:
             head, _, body = text.partition("\n\n")
-            head = "\n".join(
-                f"{line} — copy {copy}" if line.lower().startswith("source:") else line for line in head.splitlines()
-            )
-            text = f"{head}\n\n{body.rstrip()}\n\nRepublished by partner outlet number {copy}.\n"
+            lines = []
+            for line in head.splitlines():
+                key = line.split(":", 1)[0].strip().lower()
+                if key == "source":
+                    line = f"{line} — copy {copy}"
+                elif key == "url" and distinct_urls:
+                    line = f"{line}?copy={copy}"
+                lines.append(line)
+            text = "\n".join(lines) + f"\n\n{body.rstrip()}\n\nRepublished by partner outlet number {copy}.\n"
         (into / f"{n:03d}-{source.name}").write_text(text, encoding="utf-8")
 
 

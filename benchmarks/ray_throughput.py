@@ -38,32 +38,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "articles"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-
-def corpus_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.txt") if not p.name.endswith(".summary.txt"))
-
-
-def make_inputs(files: list[Path], count: int, into: Path) -> None:
-    """``count`` article files: the corpus, then copies under other outlets' names and URLs."""
-    for n in range(count):
-        source = files[n % len(files)]
-        copy = n // len(files)
-        text = source.read_text(encoding="utf-8")
-        if copy:
-            head, _, body = text.partition("\n\n")
-            lines = []
-            for line in head.splitlines():
-                key = line.split(":", 1)[0].strip().lower()
-                if key == "source":
-                    line = f"{line} — copy {copy}"
-                elif key == "url":
-                    line = f"{line}?copy={copy}"
-                lines.append(line)
-            text = "\n".join(lines) + f"\n\n{body.rstrip()}\n\nRepublished by partner outlet number {copy}.\n"
-        (into / f"{n:03d}-{source.name}").write_text(text, encoding="utf-8")
+from many_articles import CORPUS, corpus_files, make_inputs  # noqa: E402
 
 
 def stable(report) -> dict:
@@ -124,7 +102,7 @@ def main() -> None:
 
         folder = tmp / "articles"
         folder.mkdir()
-        make_inputs(files, args.articles, folder)
+        make_inputs(files, args.articles, folder, distinct_urls=True)
         articles = briefing.read_inputs([folder])
         options = briefing.Options(router="auto", backend="auto", max_words=args.max_words,
                                    since=dt.date(1990, 1, 1), until=dt.date(2100, 1, 1))

@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .errors import ModelError
+from .errors import ModelError, first_line
+from .models import WEIGHT_FILES
 from .resources import user_dir
 
 log = logging.getLogger(__name__)
 
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 DONE = "briefing-conversion.json"  # written last inside a conversion: its presence means complete
 
 
@@ -101,8 +101,7 @@ def converted(
                          "free some disk space, or set BRIEFING_HOME to a writable folder") from None
     except Exception as exc:  # the converter raises many kinds for a model it cannot take
         shutil.rmtree(partial, ignore_errors=True)
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ModelError(f"cannot load model {name} to convert it for CTranslate2: {first}",
+        raise ModelError(f"cannot load model {name} to convert it for CTranslate2: {first_line(exc)}",
                          "is it a seq2seq model saved with save_pretrained? (--precision fp32 runs it in torch)") from None
     log.info("ct2: converted %s (%s) in %.1f s into %s", name, quantization, time.perf_counter() - started, target)
     prune(slug, quantization, keep=target)
@@ -150,14 +149,14 @@ def convert_seq2seq(source: Path, folder: Path, quantization: str) -> None:
                         setattr(config, key, value)
             if config.model_type in ("t5", "mt5") and hasattr(config, "scale_decoder_outputs"):
                 config.tie_word_embeddings = bool(config.scale_decoder_outputs)  # read only by the converter
-            self.vocab_size = config.vocab_size
+            # BART's converter takes the vocabulary from the tokenizer; T5's pads it itself.
+            self.rows = config.vocab_size if config.model_type == "bart" else 0
             return model
 
         def load_tokenizer(self, tokenizer_class, model_name_or_path, **kwargs):
             tokenizer = super().load_tokenizer(tokenizer_class, model_name_or_path, **kwargs)
-            self.tokenizer = tokenizer
-            missing = getattr(self, "vocab_size", 0) - len(tokenizer)
-            if missing > 0 and self.model_type == "bart":  # rows no token reaches (random-weight test models)
+            missing = self.rows - len(tokenizer)
+            if missing > 0:  # output rows no token reaches (random-weight test models)
                 tokenizer = copy_with_placeholders(tokenizer, missing)
             return tokenizer
 
@@ -166,9 +165,7 @@ def convert_seq2seq(source: Path, folder: Path, quantization: str) -> None:
 
     hf_logging.disable_progress_bar()  # our own progress line says what is happening
     config = AutoConfig.from_pretrained(str(source), local_files_only=True)
-    converter = Converter(str(source))
-    converter.model_type = config.model_type
-    converter.convert(str(folder), quantization=quantization, force=True)
+    Converter(str(source)).convert(str(folder), quantization=quantization, force=True)
     tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
     if not getattr(tokenizer, "is_fast", False):
         raise ModelError("the model's tokenizer has no fast (tokenizers) version", "use --runtime torch")

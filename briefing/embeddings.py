@@ -39,7 +39,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .errors import ConfigError, ModelError
+from .errors import ConfigError, ModelError, first_line
 from .resources import data_path, layered_dirs, user_dir
 from .routing import CueRouter, Decision, Router
 from .sections import Section
@@ -145,7 +145,7 @@ class Encoder:
             self.tokenizer = tokenizers.Tokenizer.from_file(str(self.converted / TOKENIZER))
             self.model = ctranslate2.Encoder(str(self.converted), device="cpu", compute_type="float32")
         except Exception as exc:  # noqa: BLE001 - a damaged cache folder
-            raise ModelError(f"cannot load the converted embedding model {self.converted}: {_first_line(exc)}",
+            raise ModelError(f"cannot load the converted embedding model {self.converted}: {first_line(exc)}",
                              "delete that folder; the next run converts the model again") from None
 
     def encode(self, texts: Sequence[str]):
@@ -157,7 +157,7 @@ class Encoder:
                 batch = order[start : start + BATCH_SIZE]
                 out[batch] = self._encode_batch([texts[i] for i in batch])
         except (RuntimeError, ValueError, TypeError) as exc:
-            raise ModelError(f"embedding model {self.folder} failed: {_first_line(exc)}", FIX) from None
+            raise ModelError(f"embedding model {self.folder} failed: {first_line(exc)}", FIX) from None
         return out
 
     def _encode_batch(self, texts: list[str]):
@@ -242,7 +242,7 @@ def convert(source: Path, target: Path) -> None:
     except (ModelError, OSError):  # briefing.ct2 words a full disk or a read-only folder
         raise
     except Exception as exc:  # noqa: BLE001 - the converter and transformers raise many kinds
-        raise ModelError(f"cannot convert embedding model {source} for CTranslate2: {_first_line(exc)}", FIX) from None
+        raise ModelError(f"cannot convert embedding model {source} for CTranslate2: {first_line(exc)}", FIX) from None
     finally:
         hf_logging.set_verbosity(verbosity)
         if bars:
@@ -255,11 +255,6 @@ def convert(source: Path, target: Path) -> None:
 def normalize(vectors):
     """Rows scaled to unit length (as torch.nn.functional.normalize: a zero row stays zero)."""
     return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 # --- prototypes ----------------------------------------------------------------------------

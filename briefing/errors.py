@@ -45,3 +45,12 @@ class StateError(BriefingError):
     """The daily job's state database cannot be opened, read or written."""
 
     exit_code = 6
+
+
+def first_line(exc: BaseException, with_type: bool = False) -> str:
+    """The first line of an exception's message (its type when it has none), for one-line errors;
+    ``with_type`` puts the type in front, for libraries whose messages do not say what failed."""
+    lines = str(exc).strip().splitlines()
+    if not lines:
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {lines[0]}" if with_type else lines[0]

@@ -3,8 +3,9 @@
 A model is named three ways: a registry name (``sshleifer/distilbart-cnn-12-6``), any Hugging Face
 hub name, or a local folder saved with ``save_pretrained``. Names go through the normal Hugging Face
 cache (``HF_HOME`` / ``HF_HUB_CACHE``). Deciding whether a model is on this machine reads only files
-and folders, so the extractive path never imports torch; torch and transformers are imported only
-by :func:`load_model`, when there is a model to load. Generating never touches the network: a model
+and folders, so the extractive path never imports torch. :func:`load_model` imports torch and
+transformers for a model run in torch; int8 on the CPU runs a converted copy in CTranslate2
+(:mod:`briefing.ct2`), which needs them only once, to convert. Generating never touches the network: a model
 comes onto the machine with :func:`pull` (``briefing models pull NAME``), which fails fast when the
 hub cannot be reached and refuses when ``HF_HUB_OFFLINE`` is set.
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
 
-from .errors import ConfigError, ModelError
+from .errors import ConfigError, ModelError, first_line
 from .resources import data_path, user_dir
 
 log = logging.getLogger(__name__)
@@ -321,7 +322,8 @@ def pull(name: str | None = None, progress: bool = False) -> tuple[ModelSpec, Lo
             endpoint=endpoint(), etag_timeout=30,
         )
     except Exception as exc:  # the hub client raises many kinds; the user needs one line
-        raise ModelError(f"cannot download {spec.name}: {_first_line(exc)}", "check the name and the network") from None
+        raise ModelError(f"cannot download {spec.name}: {first_line(exc, with_type=True)}",
+                         "check the name and the network") from None
     location = locate(spec)
     if location is None:
         raise ModelError(f"downloaded {spec.name} but found no weights in it", "is it a seq2seq transformers model?")
@@ -336,11 +338,6 @@ def files_to_pull(files: list[str]) -> list[str]:
     if safetensors:
         return wanted + safetensors
     return wanted + [f for f in files if re.fullmatch(r"pytorch_model(-\d+-of-\d+)?\.bin|pytorch_model\.bin\.index\.json", f)]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 # --- loading (imports torch) -------------------------------------------------------------------
@@ -402,7 +399,7 @@ def pick_device(device: str = "auto") -> str:
     """'auto' picks a CUDA GPU, then Apple's MPS, then the CPU; an explicit device must exist."""
     if device not in DEVICES:
         raise ConfigError(f"unknown device '{device}'", f"choose from {', '.join(DEVICES)}")
-    if device in ("auto", "cpu") and not may_have_gpu():
+    if device == "cpu" or (device == "auto" and not may_have_gpu()):
         return "cpu"
     import torch
 
@@ -540,7 +537,7 @@ def _load_torch(spec: ModelSpec, location: Location, device: str, precision: str
         model.eval()
     except Exception as exc:  # transformers raises OSError, ValueError, KeyError, safetensors errors...
         raise ModelError(
-            f"cannot load model {spec.name} from {location.path}: {_first_line(exc)}",
+            f"cannot load model {spec.name} from {location.path}: {first_line(exc, with_type=True)}",
             "is it a seq2seq model saved with save_pretrained? `briefing models check NAME` shows details",
         ) from None
     if not getattr(model.config, "is_encoder_decoder", False):

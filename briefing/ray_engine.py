@@ -28,7 +28,7 @@ import ray
 from ray.util import ActorPool
 
 from .engine import EngineError
-from .errors import BriefingError
+from .errors import BriefingError, first_line
 from .stages import Condensed, CondenseTask, Routed, RouteTask, Worker
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ class RayEngine:
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
             except (ConnectionError, RuntimeError, ValueError) as exc:  # something answered, but not as Ray
-                detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                detail = first_line(exc)
                 raise EngineError(f"cannot connect to Ray at {address or 'a local instance'}: {detail}",
                                   AUTH_HINT if target else START_HINT) from None
             self._owns_ray = True

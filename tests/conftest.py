@@ -62,6 +62,15 @@ def run_cli(*args: str, input: bytes | None = None, cwd: Path | None = None, env
     return Result(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
 
 
+def modules_after(code: str) -> set[str]:
+    """The modules a fresh Python process has loaded after running ``code`` (from the repository root)."""
+    import json
+
+    probe = f"{code}\nimport sys, json; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 @pytest.fixture
 def cli():
     return run_cli

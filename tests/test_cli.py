@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 
 import click
 import typer
 
 from briefing.cli import app
-from conftest import ROOT, SEED, run_cli
+from conftest import SEED, modules_after, run_cli
 
 
 def _commands(group: click.Command, prefix: str = "briefing"):
@@ -41,14 +38,8 @@ def test_help_and_version_run():
     assert "--format" in run_cli("generate", "--help").stdout
 
 
-def _modules_loaded(code: str) -> set[str]:
-    probe = f"{code}\nimport sys, json; print(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
-    return set(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 def test_help_and_cue_path_do_not_import_torch():
-    loaded = _modules_loaded(
+    loaded = modules_after(
         "import sys\nfrom briefing.cli import main\nsys.argv=['briefing','generate',"
         f"{str(SEED)!r},'--router','cues','--backend','extractive','--format','json','--quiet']\n"
         "import contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()):\n"

@@ -151,6 +151,20 @@ def start_daily(config: Path, *args: str) -> subprocess.Popen:
     )
 
 
+def kill_daily_at_gate(config: Path, gate) -> None:
+    """Start the daily job and SIGKILL it once its mail session reaches the gate's hold point."""
+    run = start_daily(config)
+    try:
+        assert gate.handler.reached.wait(30)
+        run.send_signal(signal.SIGKILL)
+        run.wait(10)
+    finally:
+        run.kill()
+        run.wait()
+        run.stdout.close()
+        run.stderr.close()
+
+
 @dataclass
 class Gate(Recorder):
     """A recorder that holds every session at one point until released: before MAIL (nothing sent
@@ -388,16 +402,7 @@ def test_killed_before_the_server_took_the_mail_sends_it_once_on_the_next_run(tm
     with gated_server("MAIL") as gate:
         config = write_config(tmp_path, gate.port)
         drop(tmp_path, "battle.txt", BATTLE)
-        run = start_daily(config)
-        try:
-            assert gate.handler.reached.wait(30)
-            run.send_signal(signal.SIGKILL)
-            run.wait(10)
-        finally:
-            run.kill()
-            run.wait()
-            run.stdout.close()
-            run.stderr.close()
+        kill_daily_at_gate(config, gate)
     assert gate.messages == []
     assert db_rows(tmp_path, "SELECT status FROM deliveries") == [("sending",)]
     assert len(reports(tmp_path)) == 4  # the report was built and recorded before the mail
@@ -417,16 +422,7 @@ def test_killed_after_the_server_took_the_mail_resends_with_the_same_message_id(
     with gated_server("DATA") as gate:
         config = write_config(tmp_path, gate.port)
         drop(tmp_path, "battle.txt", BATTLE)
-        run = start_daily(config)
-        try:
-            assert gate.handler.reached.wait(30)
-            run.send_signal(signal.SIGKILL)
-            run.wait(10)
-        finally:
-            run.kill()
-            run.wait()
-            run.stdout.close()
-            run.stderr.close()
+        kill_daily_at_gate(config, gate)
         env = {"BRIEFING_SMTP_PORT": str(gate.port)}
         gate.handler.release.set()
         result = daily(config, env=env)

@@ -5,7 +5,6 @@ The tests that start Ray are in test_ray.py (marked ``ray``, run with ``pytest -
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -21,7 +20,7 @@ from briefing.routing import CueRouter, route
 from briefing.sections import Section, available_sections
 from briefing.stages import CONDENSE_BATCH_TOKENS, condense_batches, shards
 from briefing.text import Sentence, split_article
-from conftest import ROOT, SEED, corpus_articles, needs_corpus
+from conftest import ROOT, SEED, corpus_articles, modules_after, needs_corpus
 
 
 def stable(report) -> dict:
@@ -106,14 +105,8 @@ def test_unknown_engine_and_address_without_ray_are_config_errors():
         make_engine("local", "auto")
 
 
-def _modules_after(code: str) -> set[str]:
-    probe = f"{code}\nimport sys, json; print(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
-    return set(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 def test_local_generate_never_imports_ray():
-    loaded = _modules_after(
+    loaded = modules_after(
         "import sys, contextlib, io\nfrom briefing.cli import main\nsys.argv=['briefing','generate',"
         f"{str(SEED)!r},'--router','cues','--backend','extractive','--format','json','--quiet']\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"

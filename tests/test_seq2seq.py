@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from pathlib import Path
 
 import pytest
 

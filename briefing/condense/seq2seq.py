@@ -9,7 +9,8 @@ sentence then goes through the faithfulness guard (:mod:`briefing.facts`): sente
 name or attribution the sources do not support are dropped and listed; a section left with nothing
 falls back to the extractive brief, and says so.
 
-torch and transformers are imported only when a model is loaded or run.
+torch and transformers are imported only when a model runs in torch (fp32 on the CPU, GPUs); int8
+on the CPU runs in CTranslate2 (:mod:`briefing.ct2`) without them.
 """
 
 from __future__ import annotations
