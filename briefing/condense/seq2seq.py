@@ -503,6 +503,14 @@ def beam_cache(model, config):
     return _SHARED_CROSS_CACHE(DynamicCache(config=model.config), DynamicCache(config=model.config))
 
 
+def cache_argument(module) -> str:
+    """The name ``module.forward`` takes the key/value cache under: transformers 5.24 renamed
+    ``past_key_values`` to ``cache`` (the old name is deprecated); earlier 5.x know only the old one."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(module.forward).parameters else "past_key_values"
+
+
 def prepared(model, encoded: dict, config) -> dict:
     """Inputs for ``generate`` with the work that does not depend on the beam done once per input.
 
@@ -514,8 +522,9 @@ def prepared(model, encoded: dict, config) -> dict:
     if not getattr(model.config, "is_encoder_decoder", False):
         return dict(encoded)
     cache = beam_cache(model, config)
+    name = cache_argument(model)
     if cache is not None and config.decoder_start_token_id is None:  # cannot run the first decoder step ourselves
-        return {**encoded, "cache": cache}
+        return {**encoded, name: cache}
     import torch
     from transformers.modeling_outputs import BaseModelOutput
 
@@ -531,15 +540,20 @@ def prepared(model, encoded: dict, config) -> dict:
     if cache is None:  # greedy: no beams to share with, but no encoder work on padding either
         return {"input_ids": ids, "attention_mask": mask, "encoder_outputs": BaseModelOutput(last_hidden_state=states)}
     start = torch.full((ids.shape[0], 1), config.decoder_start_token_id, dtype=ids.dtype, device=ids.device)
-    model.get_decoder()(input_ids=start, encoder_hidden_states=states, encoder_attention_mask=mask, cache=cache,
-                        use_cache=True)
+    decoder = model.get_decoder()
+    decoder(input_ids=start, encoder_hidden_states=states, encoder_attention_mask=mask, use_cache=True,
+            **{cache_argument(decoder): cache})
     cross = cache.cross_attention_cache
+    if not cross.layers or any(layer.keys is None for layer in cross.layers):  # a transformers we do not know
+        log.warning("seq2seq: cannot share the cross-attention cache with this transformers version; "
+                    "generating without sharing (same output, slower)")
+        return dict(encoded)
     for layer in cross.layers:
         layer.keys = layer.keys.repeat_interleave(config.num_beams, dim=0)
         layer.values = layer.values.repeat_interleave(config.num_beams, dim=0)
     shared = type(cache)(type(cache.self_attention_cache)(config=model.config), cross)
     return {"input_ids": ids, "attention_mask": mask, "encoder_outputs": BaseModelOutput(last_hidden_state=states),
-            "cache": shared}
+            name: shared}
 
 
 def clean_output(text: str) -> str:
