@@ -12,6 +12,10 @@ The model is converted once before timing (what `briefing models check` or the f
 every timed run is a new process, as cron starts it. Peak RSS is the child's own (os.wait4).
 
     python benchmarks/model_end_to_end.py [--runs 3] [--articles 50] [--cases seed-cues,seed-embeddings,many,many-map1]
+        [--device cuda] [--router cues]
+
+``--device cuda`` runs the model on a GPU (torch, bf16 by default: no conversion); ``--router``
+replaces every case's router (cues where the embedding model is not installed).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from many_articles import CORPUS, corpus_files, make_inputs  # noqa: E402
 
 SEED = ROOT / "seeds" / "bakhmut-2023.txt"
-CASES = ("seed-cues", "seed-embeddings", "seed-embeddings-150", "many", "many-map1", "many-150")
+CASES = ("seed-cues", "seed-embeddings", "seed-embeddings-150", "many", "many-map1", "many-all", "many-150")
 
 
 def run(args: list[str], env: dict) -> tuple[float, float, int]:
@@ -55,6 +59,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=50)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--cases", default="seed-cues,seed-embeddings,many,many-map1", help="comma-separated: " + ", ".join(CASES))
+    parser.add_argument("--device", default=None, help="passed to briefing generate --device (cpu, cuda)")
+    parser.add_argument("--router", default=None, help="use this router in every case (cues, embeddings)")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="briefing-e2e-") as tmp:
         tmp = Path(tmp)
@@ -70,17 +76,22 @@ def main() -> None:
         folder.mkdir()
         make_inputs(corpus_files(options.corpus), options.articles, folder)
         base = ["generate", "--model", str(model), "--backend", "seq2seq", "--format", "json", "--out", str(tmp / "out")]
+        if options.device:
+            base += ["--device", options.device]
         cases = {
             "seed-cues": [str(SEED), "--router", "cues", "--max-words", "43"],
             "seed-embeddings": [str(SEED), "--router", "embeddings", "--max-words", "43"],
             "seed-embeddings-150": [str(SEED), "--router", "embeddings"],
             "many": [str(folder), "--router", "embeddings", "--max-words", "43"],
             "many-map1": [str(folder), "--router", "embeddings", "--max-words", "43", "--map-beams", "1"],
+            "many-all": [str(folder), "--router", "embeddings", "--max-words", "43", "--max-chunks", "0"],
             "many-150": [str(folder), "--router", "embeddings"],
         }
+        if options.router:
+            for case in cases.values():
+                case[case.index("--router") + 1] = options.router
         wall, _, code = run([*base, *cases["seed-embeddings"]], env)  # converts both models once
-        print(f"first run (converts the seq2seq and embedding models for CTranslate2 and caches them): "
-              f"{wall:.1f} s, exit {code}")
+        print(f"first run (on the CPU: converts the models for CTranslate2 and caches them): {wall:.1f} s, exit {code}")
         print(f"load average {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores")
         for case in [c.strip() for c in options.cases.split(",") if c.strip()]:
             results = [run([*base, *cases[case]], env) for _ in range(options.runs)]

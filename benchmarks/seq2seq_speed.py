@@ -13,6 +13,14 @@ loading code. The ways, same inputs, same fixed generation length:
                weights (briefing.ct2), all sections in one batched call, 4 beams;
   int8-greedy  the same, 1 beam.
 
+With --device cuda (a GPU, torch only; int8 is CPU-only) the ways are naive and ours in fp32, then
+  bf16         ours at bf16, the GPU default (--precision auto);
+  bf16-plain   bf16, one batched generate with transformers' own beam handling (no per-input
+               encoding, no shared cross-attention): does our batching pay on a GPU?
+  bf16-greedy  ours at bf16, 1 beam;
+  fp16         ours at fp16 (BART only: T5 overflows in fp16).
+GPU runs are timed to the decoded text (which waits for the GPU); peak GPU memory is printed too.
+
 fp32 ways run in one worker process and int8 ways in another, so that each process's peak RSS
 (VmHWM, with resource.getrusage ru_maxrss beside it) is that precision's memory. The int8 worker
 runs twice: the first converts the model and fills the cache (its load time is the one-off cost),
@@ -23,7 +31,7 @@ against naive. On a shared machine the CPU seconds are the steadier figure. Rand
 and memory, not quality (int8's effect on real summaries needs real weights).
 
     python benchmarks/seq2seq_speed.py [--tokens 60] [--repeats 3] [--models distilbart,flan-t5]
-        [--ways naive,ours,greedy,int8,int8-greedy] [--threads N]
+        [--ways naive,ours,greedy,int8,int8-greedy] [--threads N] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -53,7 +61,9 @@ MODELS = {
 }
 BEAMS = 4
 WAYS = ("naive", "ours", "greedy", "int8", "int8-greedy")
-PRECISION = {"naive": "fp32", "ours": "fp32", "greedy": "fp32", "int8": "int8", "int8-greedy": "int8"}
+GPU_WAYS = ("naive", "ours", "bf16", "bf16-plain", "bf16-greedy", "fp16")
+PRECISION = {"naive": "fp32", "ours": "fp32", "greedy": "fp32", "int8": "int8", "int8-greedy": "int8",
+             "bf16": "bf16", "bf16-plain": "bf16", "bf16-greedy": "bf16", "fp16": "fp16"}
 
 
 def section_inputs():
@@ -78,7 +88,7 @@ def naive(condenser, inputs, tokens: int) -> list[str]:
     out = []
     for item in inputs:
         text = condenser.shaped(item, " ".join(s.text for s in item.sentences))
-        encoded = loaded.tokenizer(text, return_tensors="pt")
+        encoded = loaded.tokenizer(text, return_tensors="pt").to(loaded.device)
         with torch.no_grad():
             ids = loaded.model.generate(
                 **encoded, num_beams=BEAMS, max_new_tokens=tokens, min_new_tokens=tokens, no_repeat_ngram_size=3,
@@ -88,7 +98,23 @@ def naive(condenser, inputs, tokens: int) -> list[str]:
     return out
 
 
-def measure(folder: Path, inputs, tokens: int, repeats: int, precision: str, ways: list[str]) -> dict:
+def plain(condenser, inputs, tokens: int) -> list[str]:
+    """All sections in one batched generate, padded, with transformers' own beam handling."""
+    import torch
+
+    from briefing.condense.seq2seq import generation_config
+
+    loaded = condenser.loaded
+    texts = [condenser.shaped(item, " ".join(s.text for s in item.sentences)) for item in inputs]
+    encoded = loaded.tokenizer(texts, return_tensors="pt", padding=True).to(loaded.device)
+    config = generation_config(loaded.model, condenser.settings, tokens, tokens)
+    with torch.inference_mode():
+        ids = loaded.model.generate(**encoded, generation_config=config)
+    return loaded.tokenizer.batch_decode(ids, skip_special_tokens=True)
+
+
+def measure(folder: Path, inputs, tokens: int, repeats: int, precision: str, ways: list[str],
+            device: str = "cpu") -> dict:
     """One worker: load ``folder`` at ``precision`` and time ``ways`` alternately; runs and peak RSS."""
     import torch
 
@@ -98,7 +124,7 @@ def measure(folder: Path, inputs, tokens: int, repeats: int, precision: str, way
     condensers = {}
     for way in ways:
         beams = 1 if way.endswith("greedy") else BEAMS
-        condensers[way] = Seq2SeqCondenser(str(folder), "cpu", precision, beams=beams, max_new_tokens=tokens,
+        condensers[way] = Seq2SeqCondenser(str(folder), device, precision, beams=beams, max_new_tokens=tokens,
                                            min_new_tokens=tokens)
         loaded = condensers[way].load()  # one model in memory, shared by the ways of this precision
     load_seconds = time.perf_counter() - started
@@ -108,23 +134,33 @@ def measure(folder: Path, inputs, tokens: int, repeats: int, precision: str, way
           f"input tokens per "
           f"section {sizes} (limit {first.limit}); {tokens} new tokens each, {torch.get_num_threads()} threads",
           flush=True)
-    for way in ways:  # warm-up: first calls pay one-off costs
-        naive(first, inputs[:1], 4) if way == "naive" else condensers[way].condense(inputs[:1])
+    for way in ways:  # warm-up: first calls pay one-off costs (on a GPU: kernel selection, the allocator)
+        if way == "naive":
+            naive(first, inputs[:1], 4)
+        elif way.endswith("plain"):
+            plain(condensers[way], inputs, 4)
+        else:
+            condensers[way].condense(inputs[:1] if device == "cpu" else inputs)
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
     runs: dict[str, list[tuple[float, float]]] = {way: [] for way in ways}
     for _ in range(repeats):
         line = []
         for way in ways:
             if way == "naive":
                 runs[way].append(timed(lambda: naive(first, inputs, tokens)))
+            elif way.endswith("plain"):
+                runs[way].append(timed(lambda: plain(condensers[way], inputs, tokens)))
             else:
                 runs[way].append(timed(lambda: condensers[way].condense(inputs)))
                 assert condensers[way].trace.batches == [len(inputs)], condensers[way].trace.batches
             wall, cpu = runs[way][-1]
             line.append(f"{way} {wall:6.2f} s wall {cpu:6.2f} s cpu")
         print("  " + "   ".join(line), flush=True)
+    gpu = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None
     return {"precision": precision, "load_seconds": load_seconds, "prepared": loaded.prepared, "runtime": loaded.runtime,
             "peak_rss_mib": peak_rss_mib(), "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "runs": runs}
+            "peak_gpu_mib": gpu, "runs": runs}
 
 
 def peak_rss_mib() -> float:
@@ -157,13 +193,14 @@ def worker(args) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     result = measure(Path(args.worker), section_inputs(), args.tokens, args.repeats, args.precision,
-                     args.ways.split(","))
+                     args.ways.split(","), args.device)
     print("RESULT " + json.dumps(result), flush=True)
 
 
 def spawn(folder: Path, precision: str, ways: list[str], args, repeats: int) -> dict:
     command = [sys.executable, __file__, "--worker", str(folder), "--precision", precision, "--ways", ",".join(ways),
-               "--tokens", str(args.tokens), "--repeats", str(repeats)] + (["--threads", str(args.threads)]
+               "--tokens", str(args.tokens), "--repeats", str(repeats), "--device", args.device] + (
+                   ["--threads", str(args.threads)]
                                                                           if args.threads else [])
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=os.environ)
     result = None
@@ -182,7 +219,9 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=60, help="new tokens generated per section (fixed)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each way, alternating")
     parser.add_argument("--models", default="distilbart,flan-t5", help="comma-separated: distilbart, flan-t5")
-    parser.add_argument("--ways", default=",".join(WAYS), help="comma-separated: " + ", ".join(WAYS))
+    parser.add_argument("--ways", default=None, help="comma-separated: " + ", ".join(WAYS) + "; on cuda "
+                        + ", ".join(GPU_WAYS) + " [default: all of the device's]")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where the model runs")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: OMP_NUM_THREADS or cores)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: a model folder to measure
     parser.add_argument("--precision", default="fp32", help=argparse.SUPPRESS)
@@ -190,10 +229,11 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.worker:
         return worker(args)
-    ways = [w.strip() for w in args.ways.split(",") if w.strip()]
-    unknown = set(ways) - set(WAYS)
+    known = GPU_WAYS if args.device == "cuda" else WAYS
+    ways = [w.strip() for w in (args.ways or ",".join(known)).split(",") if w.strip()]
+    unknown = set(ways) - set(known)
     if unknown:
-        parser.error(f"unknown way {sorted(unknown)[0]}; choose from {', '.join(WAYS)}")
+        parser.error(f"unknown way {sorted(unknown)[0]} on {args.device}; choose from {', '.join(known)}")
 
     inputs = section_inputs()
     print(f"seed: {SEED.name}, {len(inputs)} sections, "
@@ -212,10 +252,13 @@ def main() -> None:
             (home / "models.txt").write_text(f"{folder}  {family}  {limit}  benchmark model\n")
             os.environ["BRIEFING_HOME"] = str(home)  # the converted model goes under it, and away with it
             measured: dict[str, dict] = {}
-            fp32_ways = [w for w in ways if PRECISION[w] == "fp32"]
+            for precision in ("fp32", "bf16", "fp16"):
+                these = [w for w in ways if PRECISION[w] == precision]
+                if precision == "fp16" and family != "bart":
+                    continue  # T5 overflows in fp16
+                if these:
+                    measured[precision] = spawn(folder, precision, these, args, args.repeats)
             int8_ways = [w for w in ways if PRECISION[w] == "int8"]
-            if fp32_ways:
-                measured["fp32"] = spawn(folder, "fp32", fp32_ways, args, args.repeats)
             if int8_ways:
                 cold = spawn(folder, "int8", int8_ways[:1], args, 0)  # converts and fills the cache
                 measured["int8"] = spawn(folder, "int8", int8_ways, args, args.repeats)
@@ -228,7 +271,7 @@ def main() -> None:
         base = "naive" if "naive" in runs else next(iter(runs))
         print(f"\n{key}: seconds for all {len(inputs)} sections (best / median of {args.repeats}); x = {base} / way")
         print(f"{'way':<12} {'wall best':>10} {'wall med':>9} {'cpu best':>9} {'cpu med':>8} {'x wall':>7} {'x cpu':>6}")
-        for way in [w for w in WAYS if w in runs]:
+        for way in [w for w in known if w in runs]:
             wall = [r[0] for r in runs[way]]
             cpu = [r[1] for r in runs[way]]
             base_wall = statistics.median(r[0] for r in runs[base])
@@ -239,6 +282,8 @@ def main() -> None:
         for precision, m in measured.items():
             extra = (f"; first run (convert + write the cache) {m['first_load_seconds']:.1f} s"
                      if "first_load_seconds" in m else "")
+            if m.get("peak_gpu_mib") is not None:
+                extra += f"; peak GPU memory {m['peak_gpu_mib']:.0f} MiB"
             print(f"{precision} ({m['runtime']}): peak RSS {m['peak_rss_mib']:.0f} MiB (ru_maxrss "
                   f"{m['maxrss_mib']:.0f} MiB), load {m['load_seconds']:.1f} s ({m['prepared'] or 'not cached'}){extra}")
 
