@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+# The suite checks the CPU defaults (int8 in CTranslate2 and so on), on any machine: a GPU stays hidden
+# from torch unless BRIEFING_TEST_DEVICE=cuda, which runs tests/test_cuda.py on it (set before torch loads).
+if os.environ.get("BRIEFING_TEST_DEVICE") != "cuda":
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "bakhmut-2023.txt"
 CORPUS = ROOT.parent / "shared" / "corpus" / "articles"

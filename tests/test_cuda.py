@@ -1,4 +1,6 @@
-"""The GPU path (--device cuda): run only where torch sees a CUDA GPU; skipped elsewhere (CI has none).
+"""The GPU path (--device cuda): on a GPU machine, ``BRIEFING_TEST_DEVICE=cuda pytest tests/test_cuda.py``.
+
+Skipped elsewhere (CI has no GPU); the rest of the suite hides any GPU (tests/conftest.py).
 
 Issue #7: on a GPU the model runs in torch at bf16 (fp16 where bf16 is missing), with larger batches.
 These tests check that path on the tiny random-weight models: the same tokens as transformers'
@@ -16,7 +18,8 @@ from briefing.models import pick_device, pick_precision
 from conftest import SEED, run_cli
 
 torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU visible to torch")
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
+                                reason="no CUDA GPU visible to torch (on a GPU machine: BRIEFING_TEST_DEVICE=cuda)")
 
 
 def texts_of_different_lengths() -> list[str]:
