@@ -278,10 +278,10 @@ def generate(
                                     "keeps --beams). [default: --beams]")
     ] = None,
     max_chunks: Annotated[
-        int, typer.Option(min=0, help="Model inputs a section's facts may fill. With more, the model reads the facts "
-                          "most outlets reported, then the most clearly on-topic, and the brief says so. "
-                          "0: every fact, condensed in rounds.")
-    ] = 4,
+        Optional[int], typer.Option(min=0, help="Model inputs a section's facts may fill. With more, the model reads "
+                                    "the facts most outlets reported, then the most clearly on-topic, and the brief "
+                                    "says so. 0: every fact, condensed in rounds. [default: 4 on the CPU, 0 on a GPU]")
+    ] = None,
     email_to: Annotated[
         Optional[list[str]],
         typer.Option(help="Email the report to this address once it is written; repeat or comma-separate."),

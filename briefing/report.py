@@ -62,7 +62,7 @@ class Options:
     min_words: int | None = None
     batch_size: int | None = None  # inputs per generate call; None: 8 on the CPU, 32 on a GPU
     map_beams: int | None = None  # beams for chunk summaries that are condensed again; None: beams
-    max_chunks: int | None = 4  # model inputs a section's facts may fill; 0 or None: all (condensed in rounds)
+    max_chunks: int | None = None  # model inputs a section's facts may fill; 0: all (condensed in rounds); None: 4 on the CPU, all on a GPU
     progress: bool = False  # show loading and generation progress on stderr (when it is a terminal)
     max_words: int = DEFAULT_MAX_WORDS
     key_points: int = 5

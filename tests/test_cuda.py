@@ -58,10 +58,11 @@ def test_shared_beam_work_gives_transformers_tokens_on_the_gpu(tiny_bart, tiny_t
             assert same > 0.8, (folder.name, same)
 
 
-def test_gpu_batches_are_the_large_ones(tiny_bart):
+def test_gpu_batches_are_the_large_ones_and_every_fact_is_read(tiny_bart):
     condenser = Seq2SeqCondenser(str(tiny_bart), device="cuda")
     condenser.load()
     assert condenser.batch_limits() == BATCH_LIMITS["gpu"]
+    assert condenser.chunk_limit() == 0  # no --max-chunks cap on a GPU unless asked for
     assert condenser.loaded.precision in ("bf16", "fp16")
 
 

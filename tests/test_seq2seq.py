@@ -353,3 +353,12 @@ def test_a_section_larger_than_max_chunks_gives_the_model_its_best_supported_fac
     everything = Seq2SeqCondenser(str(tiny_bart), beams=1, max_chunks=0)
     everything.condense([item])
     assert everything.trace.read == {} and len(everything.trace.rounds[0]) > 2
+
+
+def test_max_chunks_defaults_to_four_on_the_cpu(tiny_bart):
+    """Unset, --max-chunks is 4 on the CPU (a GPU reads every fact: tests/test_cuda.py); a setting wins."""
+    condenser = Seq2SeqCondenser(str(tiny_bart), device="cpu")
+    condenser.load()
+    assert condenser.chunk_limit() == 4
+    assert Seq2SeqCondenser(str(tiny_bart), device="cpu", max_chunks=0).chunk_limit() == 0
+    assert Seq2SeqCondenser(str(tiny_bart), device="cpu", max_chunks=7).chunk_limit() == 7

@@ -37,10 +37,12 @@ FALLBACK = "extractive-fallback"
 BACKENDS = ("auto", "seq2seq", "extractive")
 TOKENS_PER_WORD = 1.4  # generation budgets are in words; models count tokens
 MAX_ROUNDS = 8
-# A section whose facts fill more than this many model inputs gives the model those most outlets
-# reported, then the most clearly on-topic (the encoder's cost grows with every token it reads:
-# ~1 s per 800 tokens for distilbart int8 on 2 cores, benchmarks/README.md).
+# On the CPU, a section whose facts fill more than this many model inputs gives the model those
+# most outlets reported, then the most clearly on-topic (the encoder's cost grows with every token
+# it reads: ~1 s per 800 tokens for distilbart int8 on 2 cores, benchmarks/README.md). A GPU reads
+# every fact (0): 50 articles cost ~6 s more there (benchmarks/README.md).
 MAX_CHUNKS = 4
+DEVICE_MAX_CHUNKS = {"cpu": MAX_CHUNKS, "gpu": 0}
 # Inputs and padded input tokens per generate call unless --batch-size says otherwise. On the CPU
 # more rows cost about linearly (benchmarks/README.md); a GPU has the parallelism to take more.
 BATCH_LIMITS = {"cpu": (8, 4096), "gpu": (32, 16384)}
@@ -120,7 +122,7 @@ class Settings:
     max_new_tokens: int | None = None  # fixed generation length, for benchmarks and checks
     min_new_tokens: int | None = None
     map_beams: int | None = None  # beams for inputs whose output is condensed again (None: `beams`)
-    max_chunks: int | None = MAX_CHUNKS  # model inputs a section's facts may fill (None or 0: all of them)
+    max_chunks: int | None = None  # model inputs a section's facts may fill (0: all; None: by device)
 
     def __post_init__(self) -> None:
         if (self.beams < 1 or (self.batch_size or 1) < 1 or self.no_repeat_ngram_size < 0
@@ -180,7 +182,7 @@ class Seq2SeqCondenser:
         runtime: str = "auto",
         batch_tokens: int | None = None,
         map_beams: int | None = None,
-        max_chunks: int | None = MAX_CHUNKS,
+        max_chunks: int | None = None,
     ):
         self.model_name = model
         self.threads = threads
@@ -285,7 +287,7 @@ class Seq2SeqCondenser:
         (routing score), as many as fill that many inputs (packing at sentence boundaries may need
         one more). The brief says how many it read."""
         texts = [s.text for s in item.sentences]
-        chunks = self.settings.max_chunks
+        chunks = self.chunk_limit()
         if not chunks or not texts:
             return texts
         budget = chunks * (self.limit - self.count([self.shaped(item, "")])[0])
@@ -421,6 +423,13 @@ class Seq2SeqCondenser:
             batches.append([member])
             longest = size
         return batches
+
+    def chunk_limit(self) -> int:
+        """Model inputs a section's facts may fill (0: all): the setting, else the device's default."""
+        if self.settings.max_chunks is not None:
+            return self.settings.max_chunks
+        device = self.loaded.device if self.loaded is not None else "cpu"
+        return DEVICE_MAX_CHUNKS["cpu" if device == "cpu" else "gpu"]
 
     def batch_limits(self) -> tuple[int, int]:
         """(inputs, padded input tokens) per generate call: the settings, else the device's defaults."""
@@ -649,7 +658,7 @@ def condenser_for(options, notify: Callable[[str], None] | None = None):
         threads=getattr(options, "threads", None),
         runtime=getattr(options, "runtime", "auto"),
         map_beams=getattr(options, "map_beams", None),
-        max_chunks=getattr(options, "max_chunks", MAX_CHUNKS),
+        max_chunks=getattr(options, "max_chunks", None),
     )
     try:
         condenser.load()
