@@ -362,3 +362,22 @@ def test_max_chunks_defaults_to_four_on_the_cpu(tiny_bart):
     assert condenser.chunk_limit() == 4
     assert Seq2SeqCondenser(str(tiny_bart), device="cpu", max_chunks=0).chunk_limit() == 0
     assert Seq2SeqCondenser(str(tiny_bart), device="cpu", max_chunks=7).chunk_limit() == 7
+
+
+def test_the_cache_goes_under_the_name_the_installed_transformers_takes():
+    """transformers 5.24 renamed generate's and the decoders' ``past_key_values`` to ``cache``; before
+    that, a ``cache=`` argument was swallowed by ``**kwargs`` and every batched beam search crashed."""
+    import torch
+
+    from briefing.condense.seq2seq import cache_argument
+
+    class New(torch.nn.Module):
+        def forward(self, input_ids=None, cache=None, **kwargs):
+            return input_ids
+
+    class Old(torch.nn.Module):
+        def forward(self, input_ids=None, past_key_values=None, **kwargs):
+            return input_ids
+
+    assert cache_argument(New()) == "cache"
+    assert cache_argument(Old()) == "past_key_values"
