@@ -424,17 +424,20 @@ class Seq2SeqCondenser:
             longest = size
         return batches
 
+    def device_kind(self) -> str:
+        """'cpu', or 'gpu' for any accelerator: the key of the device-dependent defaults."""
+        device = self.loaded.device if self.loaded is not None else "cpu"
+        return "cpu" if device == "cpu" else "gpu"
+
     def chunk_limit(self) -> int:
         """Model inputs a section's facts may fill (0: all): the setting, else the device's default."""
         if self.settings.max_chunks is not None:
             return self.settings.max_chunks
-        device = self.loaded.device if self.loaded is not None else "cpu"
-        return DEVICE_MAX_CHUNKS["cpu" if device == "cpu" else "gpu"]
+        return DEVICE_MAX_CHUNKS[self.device_kind()]
 
     def batch_limits(self) -> tuple[int, int]:
         """(inputs, padded input tokens) per generate call: the settings, else the device's defaults."""
-        device = self.loaded.device if self.loaded is not None else "cpu"
-        inputs, tokens = BATCH_LIMITS["cpu" if device == "cpu" else "gpu"]
+        inputs, tokens = BATCH_LIMITS[self.device_kind()]
         return self.settings.batch_size or inputs, self.settings.batch_tokens or tokens
 
     def generate_batch(self, texts: Sequence[str], max_new_tokens: int, min_new_tokens: int,
