@@ -540,10 +540,10 @@ def cache_argument(module) -> str:
 def prepared(model, encoded: dict, config) -> dict:
     """Inputs for ``generate`` with the work that does not depend on the beam done once per input.
 
-    Each input is encoded at its own length (no encoder work on another input's padding), and the
-    cross-attention keys and values are computed once per input and shared by its beams (beam
-    search would compute and reorder them once per beam; greedy search gets the first part only).
-    The result is the same tokens.
+    On the CPU each input is encoded at its own length (no encoder work on another input's padding;
+    a GPU encodes the batch in one call), and the cross-attention keys and values are computed once
+    per input and shared by its beams (beam search would compute and reorder them once per beam;
+    greedy search gets the first part only). The result is the same tokens.
     """
     if not getattr(model.config, "is_encoder_decoder", False):
         return dict(encoded)
@@ -556,13 +556,16 @@ def prepared(model, encoded: dict, config) -> dict:
 
     ids, mask = encoded["input_ids"], encoded["attention_mask"]
     encoder = model.get_encoder()
-    states = None
-    for row in range(ids.shape[0]):
-        keep = mask[row].bool()
-        hidden = encoder(input_ids=ids[row : row + 1, keep], attention_mask=mask[row : row + 1, keep]).last_hidden_state
-        if states is None:
-            states = hidden.new_zeros((ids.shape[0], ids.shape[1], hidden.shape[-1]))
-        states[row, keep] = hidden[0]
+    if ids.device.type != "cpu":  # a GPU computes the padding for free, but pays per call: one call
+        states = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+    else:
+        states = None
+        for row in range(ids.shape[0]):
+            keep = mask[row].bool()
+            hidden = encoder(input_ids=ids[row : row + 1, keep], attention_mask=mask[row : row + 1, keep]).last_hidden_state
+            if states is None:
+                states = hidden.new_zeros((ids.shape[0], ids.shape[1], hidden.shape[-1]))
+            states[row, keep] = hidden[0]
     if cache is None:  # greedy: no beams to share with, but no encoder work on padding either
         return {"input_ids": ids, "attention_mask": mask, "encoder_outputs": BaseModelOutput(last_hidden_state=states)}
     start = torch.full((ids.shape[0], 1), config.decoder_start_token_id, dtype=ids.dtype, device=ids.device)
