@@ -32,8 +32,8 @@ TEXT_WIDTH = 78
 METHOD_TEXT = {
     "extractive": "extractive — sentences quoted verbatim from the sources",
     "seq2seq": "condensed by a local seq2seq model",
-    "extractive-fallback": "extractive fallback — sentences quoted verbatim, because the model's output "
-    "could not be used",
+    # the section's note says why: no model, a failed run, or output that failed the checks
+    "extractive-fallback": "extractive fallback — sentences quoted verbatim instead of the model's",
     "none": "nothing was routed to this section",
 }
 ROUTER_TEXT = {"cues": "cue words", "embeddings": "sentence embeddings"}
