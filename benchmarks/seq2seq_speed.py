@@ -199,9 +199,9 @@ def worker(args) -> None:
 
 def spawn(folder: Path, precision: str, ways: list[str], args, repeats: int) -> dict:
     command = [sys.executable, __file__, "--worker", str(folder), "--precision", precision, "--ways", ",".join(ways),
-               "--tokens", str(args.tokens), "--repeats", str(repeats), "--device", args.device] + (
-                   ["--threads", str(args.threads)]
-                                                                          if args.threads else [])
+               "--tokens", str(args.tokens), "--repeats", str(repeats), "--device", args.device]
+    if args.threads:
+        command += ["--threads", str(args.threads)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=os.environ)
     result = None
     for line in proc.stdout:
