@@ -12,10 +12,11 @@ The model is converted once before timing (what `briefing models check` or the f
 every timed run is a new process, as cron starts it. Peak RSS is the child's own (os.wait4).
 
     python benchmarks/model_end_to_end.py [--runs 3] [--articles 50] [--cases seed-cues,seed-embeddings,many,many-map1]
-        [--device cuda] [--router cues]
+        [--device cuda] [--router cues] [--bpe FILE]
 
 ``--device cuda`` runs the model on a GPU (torch, bf16 by default: no conversion); ``--router``
-replaces every case's router (cues where the embedding model is not installed).
+replaces every case's router (cues where the embedding model is not installed). ``--bpe`` gives the
+model BART's real tokenizer, so that inputs have the real lengths (see seq2seq_speed.py for the file).
 """
 
 from __future__ import annotations
@@ -61,16 +62,23 @@ def main() -> None:
     parser.add_argument("--cases", default="seed-cues,seed-embeddings,many,many-map1", help="comma-separated: " + ", ".join(CASES))
     parser.add_argument("--device", default=None, help="passed to briefing generate --device (cpu, cuda)")
     parser.add_argument("--router", default=None, help="use this router in every case (cues, embeddings)")
+    parser.add_argument("--bpe", type=Path, default=None,
+                        help="GPT-2's gpt2.tiktoken, or a folder with vocab.json + merges.txt: BART's real tokenizer")
     options = parser.parse_args()
+    if options.bpe and not options.bpe.exists():
+        parser.error(f"--bpe {options.bpe}: no such file or folder")
     with tempfile.TemporaryDirectory(prefix="briefing-e2e-") as tmp:
         tmp = Path(tmp)
         started = time.perf_counter()
         model = tmp / "distilbart"
         # Built in a child: on Linux a child's peak RSS starts at its parent's size at fork.
-        subprocess.run([sys.executable, "-c", "import sys; sys.path[:0] = sys.argv[2:]; from tiny_models import *; "
-                        "build_bart(sys.argv[1], input_limit=1024, **DISTILBART_CNN_12_6)", str(model),
-                        str(ROOT / "tests"), str(ROOT)], check=True, stderr=subprocess.DEVNULL)
-        print(f"built a distilbart-cnn-12-6-size model with random weights in {time.perf_counter() - started:.1f} s")
+        subprocess.run([sys.executable, "-c", "import sys; sys.path[:0] = sys.argv[3:]; from tiny_models import *; "
+                        "build_bart(sys.argv[1], input_limit=1024, bpe=sys.argv[2] or None, **DISTILBART_CNN_12_6)",
+                        str(model), str(options.bpe or ""), str(ROOT / "tests"), str(ROOT)], check=True,
+                       stderr=subprocess.DEVNULL)
+        tokenizer = "BART's tokenizer (GPT-2 BPE)" if options.bpe else "a tokenizer trained on seeds/"
+        print(f"built a distilbart-cnn-12-6-size model with random weights and {tokenizer} "
+              f"in {time.perf_counter() - started:.1f} s")
         env = {**os.environ, "BRIEFING_HOME": str(tmp / "home"), "HF_HUB_OFFLINE": "1"}
         folder = tmp / "articles"
         folder.mkdir()

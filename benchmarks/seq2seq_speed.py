@@ -3,7 +3,10 @@
 The seed article's sections go through random-weight models built from the config values of
 sshleifer/distilbart-cnn-12-6 and google/flan-t5-base (no download: weights are random, the
 tokenizer is trained on seeds/), saved with save_pretrained and loaded through briefing's own
-loading code. The ways, same inputs, same fixed generation length:
+loading code. The trained tokenizers (1,200 and 1,000 pieces) split the seed ~1.5x finer than the
+real ones; ``--bpe FILE`` gives the distilbart model BART's real tokenizer, rebuilt from GPT-2's BPE
+(tests/tiny_models.py: gpt2_bpe_tokenizer), so that it reads the input lengths the real model reads.
+The ways, same inputs, same fixed generation length:
 
   naive        fp32, one tokenizer + generate call per section (4 beams), as a summarization pipeline would;
   ours         fp32, Seq2SeqCondenser.condense(): every section in one batched generate call (4 beams), a
@@ -31,7 +34,15 @@ against naive. On a shared machine the CPU seconds are the steadier figure. Rand
 and memory, not quality (int8's effect on real summaries needs real weights).
 
     python benchmarks/seq2seq_speed.py [--tokens 60] [--repeats 3] [--models distilbart,flan-t5]
-        [--ways naive,ours,greedy,int8,int8-greedy] [--threads N] [--device cpu|cuda]
+        [--ways naive,ours,greedy,int8,int8-greedy] [--threads N] [--device cpu|cuda] [--bpe FILE]
+
+``FILE`` for ``--bpe``: GPT-2's ``gpt2.tiktoken`` from the openai-whisper sdist (PyPI only, no hub):
+
+    pip download --no-deps --no-binary :all: openai-whisper==20250625 -d /tmp/whisper
+    tar -xzf /tmp/whisper/openai_whisper-20250625.tar.gz --strip-components 3 -C /tmp/whisper \
+        openai_whisper-20250625/whisper/assets/gpt2.tiktoken
+
+or a folder with a BART or GPT-2 tokenizer's ``vocab.json`` and ``merges.txt``.
 """
 
 from __future__ import annotations
@@ -223,6 +234,9 @@ def main() -> None:
                         + ", ".join(GPU_WAYS) + " [default: all of the device's]")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where the model runs")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: OMP_NUM_THREADS or cores)")
+    parser.add_argument("--bpe", type=Path, default=None,
+                        help="GPT-2's gpt2.tiktoken, or a folder with vocab.json + merges.txt: distilbart gets "
+                             "BART's real tokenizer (the real input lengths) instead of one trained on seeds/")
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: a model folder to measure
     parser.add_argument("--precision", default="fp32", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -235,6 +249,8 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown way {sorted(unknown)[0]} on {args.device}; choose from {', '.join(known)}")
 
+    if args.bpe and not args.bpe.exists():
+        parser.error(f"--bpe {args.bpe}: no such file or folder")
     inputs = section_inputs()
     print(f"seed: {SEED.name}, {len(inputs)} sections, "
           f"{sum(len(i.sentences) for i in inputs)} routed sentences; cpu cores {os.cpu_count()}, "
@@ -242,10 +258,13 @@ def main() -> None:
     results = []
     for key in args.models.split(","):
         builder, config, family, limit, real_name = MODELS[key.strip()]
-        print(f"{key}: random weights with the architecture of {real_name}", flush=True)
+        real_bpe = args.bpe if family == "bart" else None
+        tokenizer = "BART's tokenizer (GPT-2 BPE)" if real_bpe else "a tokenizer trained on seeds/"
+        print(f"{key}: random weights with the architecture of {real_name}; {tokenizer}", flush=True)
         with tempfile.TemporaryDirectory(prefix=f"briefing-bench-{key}-") as tmp:
             started = time.perf_counter()
-            folder = builder(Path(tmp) / key, input_limit=limit, **config)
+            extra = {"bpe": real_bpe} if real_bpe else {}
+            folder = builder(Path(tmp) / key, input_limit=limit, **extra, **config)
             print(f"  built and saved in {time.perf_counter() - started:.1f} s", flush=True)
             home = Path(tmp) / "home"
             home.mkdir()

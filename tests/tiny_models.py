@@ -66,6 +66,42 @@ def train_bpe_tokenizer(folder: Path, vocab_size: int = 1200, model_max_length: 
     return tokenizer
 
 
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+
+def gpt2_bpe_tokenizer(folder: Path, source: Path, model_max_length: int = 1024):
+    """BART's real tokenizer rebuilt from GPT-2's byte-level BPE, saved in ``folder``; for the benchmarks.
+
+    BART splits text with GPT-2's 50,000 merges, so these give the input lengths the real
+    distilbart sees (the trained tokenizer's 1,200 tokens split the seed ~1.5x finer). ``source`` is
+    a folder with ``vocab.json`` and ``merges.txt`` (a BART or GPT-2 tokenizer) or a ``gpt2.tiktoken``
+    rank file (in the openai-whisper sdist: ``whisper/assets/gpt2.tiktoken``). The ids are not
+    BART's (they follow GPT-2's order after BART's four special tokens); a random-weight model
+    does not care, and every piece and every count is BART's.
+    """
+    from transformers import BartTokenizer
+
+    folder, source = Path(folder), Path(source)
+    folder.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        pieces = json.loads((source / "vocab.json").read_text(encoding="utf-8"))
+        merges = [tuple(line.split()) for line in (source / "merges.txt").read_text(encoding="utf-8").splitlines()
+                  if line and not line.startswith("#")]
+    else:
+        from transformers.convert_slow_tokenizer import TikTokenConverter
+
+        pieces, merges = TikTokenConverter(vocab_file=str(source), pattern=GPT2_PATTERN).extract_vocab_merges_from_model(
+            str(source))
+    specials = ["<s>", "<pad>", "</s>", "<unk>"]
+    vocab = {token: index for index, token in enumerate(specials)}
+    for token in sorted((t for t in pieces if t not in vocab and not t.startswith("<|")), key=pieces.get):
+        vocab[token] = len(vocab)
+    vocab["<mask>"] = len(vocab)
+    tokenizer = BartTokenizer(vocab=vocab, merges=merges, model_max_length=model_max_length)
+    tokenizer.save_pretrained(str(folder))
+    return tokenizer
+
+
 def train_sentencepiece_tokenizer(folder: Path, vocab_size: int = 1000, model_max_length: int = 128):
     """A sentencepiece unigram tokenizer (the kind T5 uses) trained on the project's text, saved in ``folder``."""
     import sentencepiece as spm
@@ -96,13 +132,19 @@ def train_sentencepiece_tokenizer(folder: Path, vocab_size: int = 1000, model_ma
     return tokenizer
 
 
-def build_bart(folder: Path, *, seed: int = 0, input_limit: int = 128, **config) -> Path:
-    """A random-weight BART with a byte-level BPE tokenizer, in ``folder``. Tiny unless ``config`` says otherwise."""
+def build_bart(folder: Path, *, seed: int = 0, input_limit: int = 128, bpe: Path | None = None, **config) -> Path:
+    """A random-weight BART with a byte-level BPE tokenizer, in ``folder``. Tiny unless ``config`` says otherwise.
+
+    The tokenizer is trained on the project's text, or with ``bpe`` BART's own (:func:`gpt2_bpe_tokenizer`).
+    """
     import torch
     from transformers import BartConfig, BartForConditionalGeneration
 
     folder = Path(folder)
-    tokenizer = train_bpe_tokenizer(folder, model_max_length=input_limit)
+    if bpe:
+        tokenizer = gpt2_bpe_tokenizer(folder, bpe, model_max_length=input_limit)
+    else:
+        tokenizer = train_bpe_tokenizer(folder, model_max_length=input_limit)
     values = dict(
         vocab_size=len(tokenizer), d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=2,
         decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=input_limit,
