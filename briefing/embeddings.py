@@ -33,6 +33,7 @@ import os
 import re
 import time
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -126,12 +127,11 @@ class Encoder:
                              f"the embedding router runs {', '.join(ENCODER_TYPES)} encoders", FIX)
         self.folder = folder
         self.dim = int(config.get("hidden_size") or config.get("dim") or 0)
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle threads sleep: faster on a busy CPU (read once)
         try:
+            from . import ct2  # noqa: PLC0415 - first: it sets up OpenMP before ctranslate2 loads it
+
             import ctranslate2  # noqa: PLC0415
             import tokenizers  # noqa: PLC0415
-
-            from . import ct2  # noqa: PLC0415
         except ImportError as exc:
             raise ModelError(f"the embedding router needs ctranslate2 and tokenizers ({exc})",
                              "install briefing with its dependencies: pip install briefing") from None
@@ -143,19 +143,31 @@ class Encoder:
             progress(f"prepared {name or folder} in {time.perf_counter() - started:.1f} s")
         try:
             self.tokenizer = tokenizers.Tokenizer.from_file(str(self.converted / TOKENIZER))
-            self.model = ctranslate2.Encoder(str(self.converted), device="cpu", compute_type="float32")
+            # One OpenMP thread per worker and batches side by side: as fast as one batch on every
+            # core for this small model, and it leaves no OpenMP team that would stop the threads
+            # of the seq2seq model from spinning (see ct2.built_apart).
+            self.workers = ct2.default_threads()
+            self.model = ct2.built_apart(lambda: ctranslate2.Encoder(
+                str(self.converted), device="cpu", compute_type="float32", intra_threads=1,
+                inter_threads=self.workers))
         except Exception as exc:  # noqa: BLE001 - a damaged cache folder
             raise ModelError(f"cannot load the converted embedding model {self.converted}: {first_line(exc)}",
                              "delete that folder; the next run converts the model again") from None
 
     def encode(self, texts: Sequence[str]):
-        """A (len(texts), dim) float32 array of unit vectors; batched, similar lengths together."""
+        """A (len(texts), dim) float32 array of unit vectors; batched, similar lengths together.
+
+        Batches run side by side, one per worker; a few texts are split so that every worker has some.
+        """
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        size = max(1, min(BATCH_SIZE, -(-len(order) // self.workers)))
+        batches = [order[start : start + size] for start in range(0, len(order), size)]
         try:
-            for start in range(0, len(order), BATCH_SIZE):
-                batch = order[start : start + BATCH_SIZE]
-                out[batch] = self._encode_batch([texts[i] for i in batch])
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(batches)) or 1) as pool:
+                vectors = pool.map(lambda batch: self._encode_batch([texts[i] for i in batch]), batches)
+                for batch, rows in zip(batches, vectors):
+                    out[batch] = rows
         except (RuntimeError, ValueError, TypeError) as exc:
             raise ModelError(f"embedding model {self.folder} failed: {first_line(exc)}", FIX) from None
         return out

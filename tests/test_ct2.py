@@ -235,6 +235,35 @@ def test_ctranslate2_threads_follow_the_option_then_omp(tiny_bart, monkeypatch):
     assert Seq2SeqCondenser(str(tiny_bart), "cpu").load().model.threads == 1
 
 
+def test_openmp_threads_spin_briefly_unless_the_user_chose_how_they_wait():
+    """GNU OpenMP reads its settings once, when ctranslate2 loads it: importing briefing.ct2 sets them first."""
+    code = ("import os, briefing.ct2, ctranslate2; "
+            "print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))")
+    base = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+
+    def settings(**chosen):
+        return subprocess.run([sys.executable, "-c", code], env={**base, **chosen}, cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.split()
+
+    assert settings() == [ct2.SPIN_COUNT, "None"]
+    assert settings(OMP_WAIT_POLICY="PASSIVE") == ["None", "PASSIVE"]
+    assert settings(GOMP_SPINCOUNT="0") == ["0", "None"]
+
+
+def test_models_are_built_on_a_thread_that_ends():
+    import threading
+
+    seen = []
+    assert ct2.built_apart(lambda: seen.append(threading.current_thread()) or "model") == "model"
+    assert seen[0] is not threading.main_thread() and not seen[0].is_alive()
+
+    def damaged():
+        raise RuntimeError("Unable to open file 'model.bin'")
+
+    with pytest.raises(RuntimeError, match="model.bin"):
+        ct2.built_apart(damaged)
+
+
 def test_cli_default_on_the_cpu_is_int8_and_says_it_converts_once(tiny_bart, tmp_path):
     env = {**ONE_THREAD, "BRIEFING_HOME": str(tmp_path / "home")}
     args = ("-v", "generate", str(SEED), "--model", str(tiny_bart), "--backend", "seq2seq", "--router", "cues",

@@ -51,6 +51,16 @@ def test_vectors_match_transformers_on_the_packaged_model():
     np.testing.assert_allclose(got, reference_vectors(folder, TEXTS), atol=1e-4, rtol=0)
 
 
+def test_batches_run_side_by_side_and_every_vector_stays_in_its_row():
+    encoder = Encoder(resolve_model(None))
+    texts = TEXTS * 5  # several batches of different lengths
+    encoder.workers = 1
+    one_at_a_time = encoder.encode(texts)
+    encoder.workers = 3
+    np.testing.assert_allclose(encoder.encode(texts), one_at_a_time, atol=1e-5, rtol=0)
+    assert encoder.encode([]).shape == (0, 384)
+
+
 @pytest.fixture(scope="module")
 def prepared_home(tmp_path_factory) -> Path:
     """A BRIEFING_HOME where the default model has already been converted (as after a first run)."""
