@@ -17,8 +17,10 @@ import logging
 import os
 import re
 import shutil
+import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -30,16 +32,39 @@ log = logging.getLogger(__name__)
 
 DONE = "briefing-conversion.json"  # written last inside a conversion: its presence means complete
 
-# How long an idle OpenMP thread of CTranslate2 spins before it sleeps (GNU OpenMP reads this once,
-# when the library loads, so it is set when this module is imported, before ctranslate2 is).
-# Decoding runs dozens of parallel regions per token, microseconds apart: threads that sleep
-# between them cost a quarter of the time in wake-ups (2 cores, distilbart, beam 4: 2.1 s; spinning 1,000
-# rounds: 1.45 s). The library's own default (300,000 rounds, milliseconds) doubles the time when
-# another program holds a core (5.5 s against 2.9 s passive); 1,000 rounds costs +20 % there.
-# A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT wins (PASSIVE for a box shared with other jobs).
+# How long an idle OpenMP thread of CTranslate2 spins before it sleeps. Decoding runs dozens of
+# parallel regions per token, microseconds apart: threads that sleep between them lose a quarter of
+# the time to wake-ups (2 cores, distilbart, beam 4: 2.1 s; spinning 1,000 rounds: 1.45 s). GNU
+# OpenMP's own default (300,000 rounds, milliseconds) doubles the time when another program holds
+# a core (5.5 s against 2.9 s passive); 1,000 rounds costs +20 % there. A user's OMP_WAIT_POLICY or
+# GOMP_SPINCOUNT wins (PASSIVE for a box shared with other jobs).
 SPIN_COUNT = "1000"
-if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-    os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
+
+
+@contextmanager
+def openmp_settings():
+    """The environment CTranslate2's OpenMP should start with, for as long as the block runs.
+
+    GNU OpenMP reads it once, when the library loads; torch brings its own copy, which keeps its own
+    default because the variable is gone again afterwards.
+    """
+    chosen = "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ
+    if not chosen:
+        os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
+    try:
+        yield
+    finally:
+        if not chosen:
+            os.environ.pop("GOMP_SPINCOUNT", None)
+
+
+def runtime():
+    """The ``ctranslate2`` module, imported with :func:`openmp_settings` the first time."""
+    if "ctranslate2" not in sys.modules:
+        with openmp_settings():
+            import ctranslate2  # noqa: F401
+    return sys.modules["ctranslate2"]
+
 
 Built = TypeVar("Built")
 
@@ -79,7 +104,7 @@ def _slug(name: str) -> str:
 
 def cache_key(source: Path, revision: str | None, quantization: str, scheme: str) -> str:
     """What a conversion depends on, hashed: change any of it and the model is converted again."""
-    import ctranslate2
+    ctranslate2 = runtime()
 
     weights = []
     for name in WEIGHT_FILES:
@@ -174,6 +199,7 @@ def convert_seq2seq(source: Path, folder: Path, quantization: str) -> None:
     ``tie_word_embeddings`` is set, which transformers 5 now always sets (the real switch is
     ``scale_decoder_outputs``; flan-t5 has it off, and the scaled logits give wrong beam scores).
     """
+    runtime()
     from ctranslate2.converters import TransformersConverter
 
     class Converter(TransformersConverter):
@@ -281,7 +307,7 @@ class Seq2SeqModel:
     """A converted seq2seq model in a CTranslate2 Translator, generating as ``model.generate`` does."""
 
     def __init__(self, folder: Path, precision: str, threads: int | None):
-        import ctranslate2
+        ctranslate2 = runtime()
 
         self.folder = folder
         self.precision = precision

@@ -128,10 +128,11 @@ class Encoder:
         self.folder = folder
         self.dim = int(config.get("hidden_size") or config.get("dim") or 0)
         try:
-            from . import ct2  # noqa: PLC0415 - first: it sets up OpenMP before ctranslate2 loads it
-
-            import ctranslate2  # noqa: PLC0415
             import tokenizers  # noqa: PLC0415
+
+            from . import ct2  # noqa: PLC0415
+
+            ctranslate2 = ct2.runtime()
         except ImportError as exc:
             raise ModelError(f"the embedding router needs ctranslate2 and tokenizers ({exc})",
                              "install briefing with its dependencies: pip install briefing") from None
@@ -228,6 +229,9 @@ def convert(source: Path, target: Path) -> None:
     included), saved truncating at ``MAX_TOKENS`` tokens and without padding.
     """
     try:
+        from . import ct2  # noqa: PLC0415
+
+        ct2.runtime()
         from ctranslate2.converters import TransformersConverter  # noqa: PLC0415
         from transformers import AutoTokenizer  # noqa: PLC0415
         from transformers.utils import logging as hf_logging  # noqa: PLC0415

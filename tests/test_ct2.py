@@ -235,19 +235,33 @@ def test_ctranslate2_threads_follow_the_option_then_omp(tiny_bart, monkeypatch):
     assert Seq2SeqCondenser(str(tiny_bart), "cpu").load().model.threads == 1
 
 
-def test_openmp_threads_spin_briefly_unless_the_user_chose_how_they_wait():
-    """GNU OpenMP reads its settings once, when ctranslate2 loads it: importing briefing.ct2 sets them first."""
-    code = ("import os, briefing.ct2, ctranslate2; "
-            "print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))")
-    base = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+def test_openmp_threads_spin_briefly_unless_the_user_chose_how_they_wait(monkeypatch):
+    """GNU OpenMP reads its settings once, when ctranslate2 loads it; torch's own copy keeps its default."""
+    for name in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY"):
+        monkeypatch.delenv(name, raising=False)
+    with ct2.openmp_settings():
+        assert os.environ["GOMP_SPINCOUNT"] == ct2.SPIN_COUNT
+    assert "GOMP_SPINCOUNT" not in os.environ
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    with ct2.openmp_settings():
+        assert "GOMP_SPINCOUNT" not in os.environ and os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    monkeypatch.setenv("GOMP_SPINCOUNT", "0")
+    with ct2.openmp_settings():
+        assert os.environ["GOMP_SPINCOUNT"] == "0"
+    assert os.environ["GOMP_SPINCOUNT"] == "0"
 
-    def settings(**chosen):
-        return subprocess.run([sys.executable, "-c", code], env={**base, **chosen}, cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout.split()
 
-    assert settings() == [ct2.SPIN_COUNT, "None"]
-    assert settings(OMP_WAIT_POLICY="PASSIVE") == ["None", "PASSIVE"]
-    assert settings(GOMP_SPINCOUNT="0") == ["0", "None"]
+def test_ctranslate2_is_imported_inside_those_settings_and_leaves_the_environment_as_it_was():
+    code = ("import builtins, os, sys; real = builtins.__import__\n"
+            "def spy(name, *a, **k):\n"
+            "    if name == 'ctranslate2' and 'ctranslate2' not in sys.modules: print(os.environ.get('GOMP_SPINCOUNT'))\n"
+            "    return real(name, *a, **k)\n"
+            "builtins.__import__ = spy\n"
+            "import briefing.ct2; briefing.ct2.runtime(); print(os.environ.get('GOMP_SPINCOUNT'))")
+    env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [ct2.SPIN_COUNT, "None"]
 
 
 def test_models_are_built_on_a_thread_that_ends():
