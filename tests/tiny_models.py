@@ -66,9 +66,6 @@ def train_bpe_tokenizer(folder: Path, vocab_size: int = 1200, model_max_length: 
     return tokenizer
 
 
-GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
-
-
 def gpt2_bpe_tokenizer(folder: Path, source: Path, model_max_length: int = 1024):
     """BART's real tokenizer rebuilt from GPT-2's byte-level BPE, saved in ``folder``; for the benchmarks.
 
@@ -88,10 +85,7 @@ def gpt2_bpe_tokenizer(folder: Path, source: Path, model_max_length: int = 1024)
         merges = [tuple(line.split()) for line in (source / "merges.txt").read_text(encoding="utf-8").splitlines()
                   if line and not line.startswith("#")]
     else:
-        from transformers.convert_slow_tokenizer import TikTokenConverter
-
-        pieces, merges = TikTokenConverter(vocab_file=str(source), pattern=GPT2_PATTERN).extract_vocab_merges_from_model(
-            str(source))
+        pieces, merges = tiktoken_vocab_merges(source)
     specials = ["<s>", "<pad>", "</s>", "<unk>"]
     vocab = {token: index for index, token in enumerate(specials)}
     for token in sorted((t for t in pieces if t not in vocab and not t.startswith("<|")), key=pieces.get):
@@ -100,6 +94,35 @@ def gpt2_bpe_tokenizer(folder: Path, source: Path, model_max_length: int = 1024)
     tokenizer = BartTokenizer(vocab=vocab, merges=merges, model_max_length=model_max_length)
     tokenizer.save_pretrained(str(folder))
     return tokenizer
+
+
+def tiktoken_vocab_merges(path: Path) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """The byte-level BPE in a ``.tiktoken`` file (a base64 byte string and its rank a line) as vocab and merges.
+
+    A rank is also the priority of the merge that makes the token; every split of a token into two
+    known tokens is such a merge (what transformers' TikTokenConverter does, without needing tiktoken).
+    """
+    import base64
+
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    ranks = {}
+    for line in Path(path).read_text(encoding="ascii").splitlines():
+        if line.strip():
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    to_char = bytes_to_unicode()
+
+    def text(token: bytes) -> str:
+        return "".join(to_char[byte] for byte in token)
+
+    merges = []
+    for token, rank in ranks.items():
+        splits = [(token[:i], token[i:]) for i in range(1, len(token)) if token[:i] in ranks and token[i:] in ranks]
+        splits.sort(key=lambda pair: (ranks[pair[0]], ranks[pair[1]]))
+        merges.extend((rank, left, right) for left, right in splits)
+    merges.sort(key=lambda merge: merge[0])
+    return {text(token): rank for token, rank in ranks.items()}, [(text(left), text(right)) for _, left, right in merges]
 
 
 def train_sentencepiece_tokenizer(folder: Path, vocab_size: int = 1000, model_max_length: int = 128):
