@@ -85,7 +85,7 @@ def built_apart(build: Callable[[], Built]) -> Built:
         except BaseException as exc:  # noqa: BLE001 - raised again on the caller's thread
             box["error"] = exc
 
-    worker = threading.Thread(target=run, name="briefing-ct2-load")
+    worker = threading.Thread(target=run, name="briefing-ct2-load", daemon=True)  # Ctrl-C need not wait
     worker.start()
     worker.join()
     if "error" in box:
