@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from many_articles import CORPUS, corpus_files, make_inputs  # noqa: E402
+from tiny_models import build_distilbart_in_child  # noqa: E402
 
 SEED = ROOT / "seeds" / "bakhmut-2023.txt"
 CASES = ("seed-cues", "seed-embeddings", "seed-embeddings-150", "many", "many-map1", "many-all", "many-150")
@@ -70,12 +71,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="briefing-e2e-") as tmp:
         tmp = Path(tmp)
         started = time.perf_counter()
-        model = tmp / "distilbart"
-        # Built in a child: on Linux a child's peak RSS starts at its parent's size at fork.
-        subprocess.run([sys.executable, "-c", "import sys; sys.path[:0] = sys.argv[3:]; from tiny_models import *; "
-                        "build_bart(sys.argv[1], input_limit=1024, bpe=sys.argv[2] or None, **DISTILBART_CNN_12_6)",
-                        str(model), str(options.bpe or ""), str(ROOT / "tests"), str(ROOT)], check=True,
-                       stderr=subprocess.DEVNULL)
+        model = build_distilbart_in_child(tmp / "distilbart", options.bpe)
         tokenizer = "BART's tokenizer (GPT-2 BPE)" if options.bpe else "a tokenizer trained on seeds/"
         print(f"built a distilbart-cnn-12-6-size model with random weights and {tokenizer} "
               f"in {time.perf_counter() - started:.1f} s")

@@ -31,7 +31,6 @@ import dataclasses
 import datetime as dt
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,8 +39,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from many_articles import CORPUS, corpus_files, make_inputs  # noqa: E402
+from tiny_models import build_distilbart_in_child  # noqa: E402
 
 
 def stable(report) -> dict:
@@ -67,15 +68,6 @@ def cpu_seconds(pids) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks
-
-
-def build_distilbart(into: Path) -> Path:
-    """A distilbart-cnn-12-6-size model with random weights, built in a child process."""
-    model = into / "distilbart"
-    subprocess.run([sys.executable, "-c", "import sys; sys.path[:0] = sys.argv[2:]; from tiny_models import *; "
-                    "build_bart(sys.argv[1], input_limit=1024, **DISTILBART_CNN_12_6)", str(model),
-                    str(ROOT / "tests"), str(ROOT)], check=True, stderr=subprocess.DEVNULL)
-    return model
 
 
 def main() -> None:
@@ -108,7 +100,7 @@ def main() -> None:
                                    since=dt.date(1990, 1, 1), until=dt.date(2100, 1, 1))
         if args.distilbart:
             started = time.perf_counter()
-            model = build_distilbart(tmp)
+            model = build_distilbart_in_child(tmp / "distilbart")
             print(f"built a distilbart-cnn-12-6-size model (random weights) in {time.perf_counter() - started:.1f} s")
             options = dataclasses.replace(options, backend="seq2seq", model=str(model))
         print(f"{len(articles)} articles ({len(files)} in the corpus, repeated); {os.cpu_count()} CPUs; "

@@ -18,8 +18,8 @@ import os
 import re
 import shutil
 import sys
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -77,20 +77,8 @@ def built_apart(build: Callable[[], Built]) -> Built:
     cores it stops spinning everywhere, also in the team that decodes: every parallel region then
     pays a sleep and a wake-up. A thread that ends takes its team with it.
     """
-    box: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = build()
-        except BaseException as exc:  # noqa: BLE001 - raised again on the caller's thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, name="briefing-ct2-load", daemon=True)  # Ctrl-C need not wait
-    worker.start()
-    worker.join()
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefing-ct2-load") as loader:
+        return loader.submit(build).result()  # leaving the block joins the thread
 
 
 def cache_root() -> Path:

@@ -41,8 +41,7 @@ MAX_ROUNDS = 8
 # most outlets reported, then the most clearly on-topic (the encoder's cost grows with every token
 # it reads: ~1 s per 800 tokens for distilbart int8 on 2 cores, benchmarks/README.md). A GPU reads
 # every fact (0): 50 articles cost ~6 s more there (benchmarks/README.md).
-MAX_CHUNKS = 4
-DEVICE_MAX_CHUNKS = {"cpu": MAX_CHUNKS, "gpu": 0}
+DEVICE_MAX_CHUNKS = {"cpu": 4, "gpu": 0}
 # Inputs and padded input tokens per generate call unless --batch-size says otherwise. On the CPU
 # more rows cost about linearly (benchmarks/README.md); a GPU has the parallelism to take more.
 BATCH_LIMITS = {"cpu": (8, 4096), "gpu": (32, 16384)}
